@@ -1,0 +1,1 @@
+"""Datasets: IDX files, Fashion-MNIST, scanned documents, image folders."""
