@@ -209,7 +209,9 @@ def read_split(images_path, labels_path, images_stamp, labels_stamp):
     """
     images, labels = read_idx(images_path), read_idx(labels_path)
     if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (28, 28):
-        raise DataError(f"{images_path}: expected uint8 images of shape (N, 28, 28), found {images.dtype} {images.shape}")
+        raise DataError(
+            f"{images_path}: expected uint8 images of shape (N, 28, 28), found {images.dtype} {images.shape}"
+        )
     if labels.dtype != np.uint8 or labels.ndim != 1:
         raise DataError(f"{labels_path}: expected uint8 labels of shape (N,), found {labels.dtype} {labels.shape}")
     if len(images) != len(labels):

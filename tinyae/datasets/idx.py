@@ -53,7 +53,9 @@ def read_idx(path):
         try:
             raw = gzip.decompress(raw)
         except (OSError, EOFError, zlib.error) as err:
-            raise DataError(f"IDX file {path} starts like gzip (1f 8b) but is not a complete gzip stream: {err}") from None
+            raise DataError(
+                f"IDX file {path} starts like gzip (1f 8b) but is not a complete gzip stream: {err}"
+            ) from None
     return _parse_idx(raw, path)
 
 
@@ -74,7 +76,9 @@ def _parse_idx(raw, path):
         raise DataError(f"IDX file {path}: expected at least 1 dimension, found 0")
     header = 4 + 4 * ndim
     if len(raw) < header:
-        raise DataError(f"IDX file {path}: expected a {header}-byte header for {ndim} dimensions, found {len(raw)} bytes in all")
+        raise DataError(
+            f"IDX file {path}: expected a {header}-byte header for {ndim} dimensions, found {len(raw)} bytes in all"
+        )
     shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
     dtype = TYPE_CODES[code]
     expected = header + math.prod(shape) * dtype.itemsize
