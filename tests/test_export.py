@@ -108,7 +108,9 @@ def check_texturepacker(json_path, png_path, sprites):
 
 
 @pytest.mark.parametrize("layout", ["hash", "array"])
-@pytest.mark.parametrize("method,sizes", [("grid", [(12, 10)] * 7), ("shelf", [(5, 9), (12, 4), (7, 7), (3, 15), (9, 9), (1, 1)])])
+@pytest.mark.parametrize(
+    "method,sizes", [("grid", [(12, 10)] * 7), ("shelf", [(5, 9), (12, 4), (7, 7), (3, 15), (9, 9), (1, 1)])]
+)
 def test_texturepacker_json_matches_png(tmp_path, layout, method, sizes):
     sprites = sprites_of(sizes, seed=len(sizes))
     paths = export_sheet(sprites, tmp_path / "out", method=method, json_layout=layout, formats="texturepacker")
@@ -262,7 +264,8 @@ def check_tsx(tsx_path, png_path, frames):
         assert tilecount == columns * rows
         for tile in tiles:
             tid = int(tile.get("id"))
-            rect = (margin + (tid % columns) * (tile_w + spacing), margin + (tid // columns) * (tile_h + spacing), tile_w, tile_h)
+            column, row = tid % columns, tid // columns
+            rect = (margin + column * (tile_w + spacing), margin + row * (tile_h + spacing), tile_w, tile_h)
             assert rect == frames[tile_name(tile)], tile_name(tile)
             by_id[tid] = tile_name(tile)
     else:
@@ -292,7 +295,9 @@ def check_tsx(tsx_path, png_path, frames):
 def test_tiled_grid_tileset_cuts_every_sprite(tmp_path, power_of_two, padding):
     # Ten 8x8 sprites lay out 4 wide; a power-of-two sheet is 64 wide and Tiled sees more columns than that.
     sprites = sprites_of([(8, 8)] * 10)
-    paths = export_sheet(sprites, tmp_path / "o", padding=padding, power_of_two=power_of_two, formats=("texturepacker", "tiled"))
+    paths = export_sheet(
+        sprites, tmp_path / "o", padding=padding, power_of_two=power_of_two, formats=("texturepacker", "tiled")
+    )
     frames = check_texturepacker(paths["texturepacker"], paths["png"], sprites)
     ids, animations = check_tsx(paths["tiled"], paths["png"], frames)
     assert animations == {}

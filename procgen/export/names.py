@@ -36,7 +36,9 @@ def check_animations(animations, frame_names):
     if animations is None:
         return {}
     if not isinstance(animations, dict):
-        raise ProcgenError(f"animations must be a dict of name -> list of frame names; found {type(animations).__name__}")
+        raise ProcgenError(
+            f"animations must be a dict of name -> list of frame names; found {type(animations).__name__}"
+        )
     known = set(frame_names)
     checked = {}
     for anim_name, frames in animations.items():

@@ -75,7 +75,9 @@ def grid_layout(count, cell, padding, max_width):
     w, h = cell
     columns = min(math.ceil(math.sqrt(count)), (max_width - padding) // (w + padding))
     rows = math.ceil(count / columns)
-    positions = [(padding + (i % columns) * (w + padding), padding + (i // columns) * (h + padding)) for i in range(count)]
+    positions = [
+        (padding + (i % columns) * (w + padding), padding + (i // columns) * (h + padding)) for i in range(count)
+    ]
     return positions, (padding + columns * (w + padding), padding + rows * (h + padding))
 
 

@@ -30,7 +30,10 @@ def tile_ids(sheet):
     width, height = sheet.size
     columns = (width - 2 * pad + pad) // (tile_w + pad)
     rows = (height - 2 * pad + pad) // (tile_h + pad)
-    ids = {name: ((y - pad) // (tile_h + pad)) * columns + (x - pad) // (tile_w + pad) for name, (x, y, _, _) in sheet.frames.items()}
+    ids = {
+        name: ((y - pad) // (tile_h + pad)) * columns + (x - pad) // (tile_w + pad)
+        for name, (x, y, _, _) in sheet.frames.items()
+    }
     return ids, (columns, columns * rows)
 
 
