@@ -209,17 +209,19 @@ def random_crops(clean, dirty, n, size, rng):
     """`n` aligned crops of (h, w) pixels from page pairs, to train on pages larger than the model's input.
 
     Args:
-        clean, dirty: sequences of (1, H, W) arrays (an (N, 1, H, W) array is one), pairwise the
-            same size; pages may differ in size from each other (as Kaggle's do).
+        clean, dirty: sequences of (C, H, W) arrays (an (N, C, H, W) array is one), pairwise the
+            same size; pages may differ in height and width from each other (as Kaggle's do).
         n: number of crops.
         size: (h, w), at most the size of every page.
         rng: numpy Generator. Every crop position of every page is equally likely.
 
     Returns:
-        clean_crops, dirty_crops: (n, 1, h, w) each; dirty_crops[i] is the same window as clean_crops[i].
+        clean_crops, dirty_crops: (n, C, h, w) each; dirty_crops[i] is the same window as clean_crops[i].
     """
     _check_generator(rng)
     h, w = size
+    if h < 1 or w < 1:
+        raise ValueError(f"random_crops: expected a crop size of at least 1x1, found {h}x{w}")
     if len(clean) != len(dirty) or len(clean) == 0:
         raise DataError(
             f"random_crops: expected as many clean as dirty pages, at least one, found {len(clean)} and {len(dirty)}"
