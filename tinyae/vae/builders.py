@@ -1,0 +1,155 @@
+"""Ready-made VAEs: the tutorial's dense and convolutional models, and a general builder from size lists.
+
+Every encoder ends in a linear Dense producing 2d numbers (mu, then logvar); every decoder ends in
+linear logits. Hidden layers use ReLU with He initialization; the two output layers use Glorot,
+since no ReLU follows them.
+"""
+
+import numpy as np
+
+from tinyae.layers import Conv2D, ConvTranspose2D, Dense, Flatten, ReLU, Reshape
+from tinyae.models import register_kind
+from tinyae.network import Sequential
+from tinyae.vae.likelihood import Bernoulli, Gaussian
+from tinyae.vae.model import VAE
+
+
+def _likelihood(likelihood, sigma):
+    if likelihood == "bernoulli":
+        return Bernoulli()
+    if likelihood == "gaussian":
+        return Gaussian(sigma)
+    raise ValueError(f"VAE builder: likelihood must be 'bernoulli' or 'gaussian', got {likelihood!r}")
+
+
+def _check_shape(image_shape):
+    shape = tuple(int(s) for s in image_shape)
+    if len(shape) != 3 or min(shape) < 1:
+        raise ValueError(f"VAE builder: expected image_shape (C, H, W) of positive sizes, got {image_shape!r}")
+    return shape
+
+
+def dense_encoder(image_shape, hidden, latent_dim, rng, dtype):
+    """Flatten, then Dense + ReLU per hidden width, then Dense(.., 2d): (N, C, H, W) -> (N, 2d)."""
+    layers, width = [Flatten()], int(np.prod(image_shape))
+    for h in hidden:
+        layers += [Dense(width, h, "he", rng, dtype), ReLU()]
+        width = h
+    layers.append(Dense(width, 2 * latent_dim, "glorot", rng, dtype))
+    return Sequential(layers, name="encoder")
+
+
+def dense_decoder(image_shape, hidden, latent_dim, rng, dtype):
+    """Dense + ReLU per hidden width, Dense(.., C*H*W) logits, Reshape: (N, d) -> (N, C, H, W)."""
+    layers, width = [], latent_dim
+    for h in hidden:
+        layers += [Dense(width, h, "he", rng, dtype), ReLU()]
+        width = h
+    layers += [Dense(width, int(np.prod(image_shape)), "glorot", rng, dtype), Reshape(image_shape)]
+    return Sequential(layers, name="decoder")
+
+
+def conv_encoder(image_shape, channels, latent_dim, rng, dtype):
+    """A 3x3 stride-2 Conv + ReLU per entry of channels (halving H and W), Flatten, Dense(.., 2d)."""
+    c, h, w = image_shape
+    layers = []
+    for c_out in channels:
+        layers += [Conv2D(c, c_out, 3, stride=2, padding=1, rng=rng, dtype=dtype), ReLU()]
+        c, h, w = c_out, (h - 1) // 2 + 1, (w - 1) // 2 + 1
+    layers += [Flatten(), Dense(c * h * w, 2 * latent_dim, "glorot", rng, dtype)]
+    return Sequential(layers, name="encoder")
+
+
+def conv_decoder(image_shape, channels, latent_dim, rng, dtype):
+    """Dense to (channels[0], H/2^k, W/2^k), then a stride-2 ConvTranspose + ReLU per entry, Conv to C logits."""
+    c_img, h, w = image_shape
+    k = len(channels)
+    if h % 2 ** k or w % 2 ** k:
+        raise ValueError(f"conv decoder: {k} stride-2 upsamplings need H and W divisible by {2 ** k}, "
+                         f"got image_shape {image_shape}")
+    start = (channels[0], h // 2 ** k, w // 2 ** k)
+    layers = [Dense(latent_dim, int(np.prod(start)), "he", rng, dtype), ReLU(), Reshape(start)]
+    c = channels[0]
+    for c_out in channels:
+        layers += [ConvTranspose2D(c, c_out, 3, stride=2, padding=1, output_padding=1, rng=rng, dtype=dtype),
+                   ReLU()]
+        c = c_out
+    layers.append(Conv2D(c, c_img, 3, padding="same", init="glorot", rng=rng, dtype=dtype))
+    return Sequential(layers, name="decoder")
+
+
+BUILDERS = {"dense": (dense_encoder, dense_decoder), "conv": (conv_encoder, conv_decoder)}
+
+
+def build_vae(image_shape, latent_dim, encoder=(512,), decoder=None, encoder_kind="dense", decoder_kind="dense",
+              likelihood="bernoulli", sigma=0.1, beta=1.0, warmup_steps=0, rng=None, dtype=np.float32):
+    """A VAE from layer-size lists, e.g. build_vae((4, 32, 32), 16, encoder=(32, 64), encoder_kind="conv",
+    decoder=(256,)) for sprites: a conv encoder and a small, fast dense decoder.
+
+    encoder, decoder: hidden widths for "dense", channel counts of stride-2 convolutions for "conv";
+    decoder=None mirrors the encoder (reversed).  sigma is used only by the Gaussian likelihood.
+    """
+    image_shape = _check_shape(image_shape)
+    if encoder_kind not in BUILDERS or decoder_kind not in BUILDERS:
+        raise ValueError(f"build_vae: encoder_kind and decoder_kind must be 'dense' or 'conv', "
+                         f"got {encoder_kind!r}, {decoder_kind!r}")
+    if int(latent_dim) < 1:
+        raise ValueError(f"build_vae: latent_dim must be >= 1, got {latent_dim!r}")
+    encoder = [int(s) for s in encoder]
+    decoder = encoder[::-1] if decoder is None else [int(s) for s in decoder]
+    if decoder_kind == "conv" and not decoder:
+        raise ValueError("build_vae: a conv decoder needs at least one channel count")
+    rng = rng if rng is not None else np.random.default_rng(0)
+    return VAE(BUILDERS[encoder_kind][0](image_shape, encoder, latent_dim, rng, dtype),
+               BUILDERS[decoder_kind][1](image_shape, decoder, latent_dim, rng, dtype),
+               image_shape, latent_dim, _likelihood(likelihood, sigma), beta, warmup_steps)
+
+
+def tutorial_dense_vae(latent_dim=2, rng=None, dtype=np.float32, **options):
+    """The tutorial's dense VAE for 28x28 images: 784-512-(mu, logvar), decoder d-512-784."""
+    return build_vae((1, 28, 28), latent_dim, (512,), (512,), rng=rng, dtype=dtype, **options)
+
+
+def tutorial_conv_vae(latent_dim=2, rng=None, dtype=np.float32, likelihood="bernoulli", sigma=0.1, beta=1.0,
+                      warmup_steps=0):
+    """The tutorial's convolutional VAE for (1, 28, 28) images:
+
+    encoder: Conv32, Conv64 stride 2, Conv64, Conv64 (3x3, ReLU), Flatten, Dense32 + ReLU, Dense(2d)
+             (1, 28, 28) -> (32, 28, 28) -> (64, 14, 14) -> (64, 14, 14) -> (64, 14, 14) -> 12544 -> 32 -> 2d
+    decoder: Dense(14*14*64) + ReLU, Reshape, ConvTranspose32 stride 2 (padding 1, output_padding 1) + ReLU,
+             Conv1 (logits)
+             d -> 12544 -> (64, 14, 14) -> (32, 28, 28) -> (1, 28, 28)
+    """
+    rng = rng if rng is not None else np.random.default_rng(0)
+    conv = lambda c_in, c_out, stride=1: Conv2D(c_in, c_out, 3, stride, 1, rng=rng, dtype=dtype)
+    encoder = Sequential([conv(1, 32), ReLU(), conv(32, 64, 2), ReLU(), conv(64, 64), ReLU(), conv(64, 64), ReLU(),
+                          Flatten(), Dense(14 * 14 * 64, 32, "he", rng, dtype), ReLU(),
+                          Dense(32, 2 * latent_dim, "glorot", rng, dtype)], name="encoder")
+    decoder = Sequential([Dense(latent_dim, 14 * 14 * 64, "he", rng, dtype), ReLU(), Reshape((64, 14, 14)),
+                          ConvTranspose2D(64, 32, 3, stride=2, padding=1, output_padding=1, rng=rng, dtype=dtype),
+                          ReLU(), Conv2D(32, 1, 3, padding="same", init="glorot", rng=rng, dtype=dtype)],
+                         name="decoder")
+    return VAE(encoder, decoder, (1, 28, 28), latent_dim, _likelihood(likelihood, sigma), beta, warmup_steps)
+
+
+def _cli_options(options):
+    """The CLI's model options as VAE settings: code = latent size, loss "bce" or "mse" picks the likelihood."""
+    loss = options.get("loss") or "bce"
+    if loss not in ("bce", "mse"):
+        raise ValueError(f"VAE: loss must be 'bce' (Bernoulli) or 'mse' (Gaussian), got {loss!r}")
+    return {"latent_dim": int(options.get("code") or 2), "beta": float(options.get("beta") or 1.0),
+            "likelihood": "bernoulli" if loss == "bce" else "gaussian"}
+
+
+def _dense_kind(in_shape, rng, options):
+    return build_vae(in_shape, encoder=(512,), rng=rng, **_cli_options(options))
+
+
+def _conv_kind(in_shape, rng, options):
+    if tuple(in_shape) != (1, 28, 28):
+        raise ValueError(f"conv-vae: the tutorial's conv VAE takes (1, 28, 28) images, got {tuple(in_shape)}")
+    return tutorial_conv_vae(rng=rng, **_cli_options(options))
+
+
+register_kind("vae", _dense_kind, "dense VAE, hidden 512 (the tutorial's), latent size --code")
+register_kind("conv-vae", _conv_kind, "the tutorial's convolutional VAE for 28x28 images, latent size --code")

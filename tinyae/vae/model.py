@@ -1,0 +1,247 @@
+"""VAE: encoder -> (mu, logvar) -> z = mu + sigma * eps -> decoder -> logits, trained on the negative ELBO.
+
+For one image x (Kingma & Welling 2014), with prior p(z) = N(0, I) and posterior q(z | x) = N(mu, sigma^2):
+
+    log p(x) >= ELBO(x) = E_q[log p(x | z)] - KL(q(z | x) || p(z))
+
+Training minimizes, averaged over the batch, with one z per image:
+
+    L = recon + beta_t * kl,   recon = -log p(x | z),   z = mu + exp(logvar / 2) * eps,
+    kl = 0.5 * sum_j (mu_j^2 + exp(logvar_j) - logvar_j - 1)          (closed form)
+
+beta = 1 is the ELBO itself; beta != 1 is the beta-VAE (Higgins et al. 2017). With warm-up
+(Bowman et al. 2016) beta_t = beta * min(1, t / warmup_steps) after t training steps, so the decoder
+learns to use z before the KL term pulls every posterior onto the prior.
+
+Backward, line for line as ``loss_and_grads_given_eps`` runs it (N images, d latent dimensions):
+
+    dlogits = d recon / d logits                             the likelihood's gradient
+    dz      = decoder.backward(dlogits)                      (N, d)
+    dmu     = dz                            + beta * mu / N
+    dlogvar = dz * eps * 0.5 * exp(logvar/2) + beta * 0.5 * (exp(logvar) - 1) / N
+    draw    = dlogvar * [low <= raw <= high]                 the logvar clamp
+    encoder.backward(concat(dmu, draw))                      (N, 2d)
+"""
+
+import numpy as np
+
+from tinyae.checkpoint import check_arrays_match
+from tinyae.errors import CheckpointError, ShapeError
+from tinyae.layers.activations import sigmoid
+from tinyae.losses import kl_diag_gaussian
+from tinyae.models import register
+from tinyae.network import Sequential
+from tinyae.vae.evaluation import negative_elbo
+from tinyae.vae.gaussian import clamp_logvar, reparameterize, reparameterize_backward
+from tinyae.vae.generation import ClassGaussians, lerp, manifold_latents, slerp
+from tinyae.vae.likelihood import Bernoulli, likelihood_from_config
+
+SPEC_KEYS = ("image_shape", "latent_dim", "encoder", "decoder", "likelihood", "beta", "warmup_steps", "steps",
+             "logvar_bounds", "dtype")
+
+
+@register
+class VAE:
+    """A variational autoencoder over images of shape ``image_shape`` (C, H, W) with a d-dim latent.
+
+    encoder: a Sequential mapping (N, C, H, W) -> (N, 2d); the first d outputs are mu, the last d logvar.
+    decoder: a Sequential mapping (N, d) -> (N, C, H, W) logits; images are sigma(logits).
+    likelihood: Bernoulli() (default) or Gaussian(sigma), see ``tinyae.vae.likelihood``.
+    """
+
+    def __init__(self, encoder, decoder, image_shape, latent_dim, likelihood=None, beta=1.0, warmup_steps=0,
+                 logvar_bounds=(-10.0, 10.0)):
+        self.encoder, self.decoder = encoder, decoder
+        self.image_shape = tuple(int(s) for s in image_shape)
+        self.latent_dim = int(latent_dim)
+        self.likelihood = likelihood if likelihood is not None else Bernoulli()
+        if not beta >= 0:
+            raise ValueError(f"VAE: beta must be >= 0, got {beta!r}")
+        if int(warmup_steps) < 0:
+            raise ValueError(f"VAE: warmup_steps must be >= 0, got {warmup_steps!r}")
+        low, high = (float(b) for b in logvar_bounds)
+        if not low < high:
+            raise ValueError(f"VAE: logvar_bounds must be (low, high) with low < high, got {logvar_bounds!r}")
+        self.beta, self.warmup_steps, self.steps = float(beta), int(warmup_steps), 0
+        self.logvar_bounds = (low, high)
+        self.class_gaussians = None
+        found = encoder.output_shape(self.image_shape)
+        if tuple(found) != (2 * self.latent_dim,):
+            raise ShapeError(f"VAE: the encoder must map {self.image_shape} to ({2 * self.latent_dim},) "
+                             f"(mu and logvar for latent_dim={self.latent_dim}), it gives {tuple(found)}")
+        found = decoder.output_shape((self.latent_dim,))
+        if tuple(found) != self.image_shape:
+            raise ShapeError(f"VAE: the decoder must map ({self.latent_dim},) to {self.image_shape}, "
+                             f"it gives {tuple(found)}")
+
+    @property
+    def dtype(self):
+        return self.encoder.parameters()[0][1].dtype
+
+    @property
+    def kl_weight(self):
+        """beta_t = beta * min(1, t / warmup_steps) after t = self.steps training steps."""
+        if self.warmup_steps == 0:
+            return self.beta
+        return self.beta * min(1.0, self.steps / self.warmup_steps)
+
+    def parameters(self):
+        """Every (name, param, grad): "encoder.<i>.<key>" then "decoder.<i>.<key>"."""
+        return ([(f"encoder.{n}", p, g) for n, p, g in self.encoder.parameters()]
+                + [(f"decoder.{n}", p, g) for n, p, g in self.decoder.parameters()])
+
+    def zero_grads(self):
+        self.encoder.zero_grads()
+        self.decoder.zero_grads()
+
+    def check_images(self, x, what="x"):
+        """Raise ShapeError unless x is an (N, *image_shape) array of the model's dtype."""
+        if not isinstance(x, np.ndarray) or x.shape[1:] != self.image_shape or x.ndim != len(self.image_shape) + 1:
+            found = x.shape if isinstance(x, np.ndarray) else type(x).__name__
+            raise ShapeError(f"VAE: expected {what} of shape (N, {', '.join(map(str, self.image_shape))}), got {found}")
+        if x.dtype != self.dtype:
+            raise ShapeError(f"VAE: expected {what} of dtype {self.dtype}, got {x.dtype}")
+
+    def check_target(self, x, target):
+        """The target defaults to x; it must match x and, for the Bernoulli likelihood, lie in [0, 1]."""
+        target = x if target is None else target
+        self.check_images(target, "target")
+        if target.shape != x.shape:
+            raise ShapeError(f"VAE: expected target of shape {x.shape} (the input's), got {target.shape}")
+        if self.likelihood.name == "bernoulli" and (target.min() < 0 or target.max() > 1):
+            raise ShapeError(f"VAE: the Bernoulli likelihood needs targets in [0, 1], "
+                             f"got values in [{target.min()}, {target.max()}]")
+        return target
+
+    def posterior(self, x, training=False):
+        """(mu, logvar, inside): the encoder's q(z | x), logvar clamped, inside the clamp's mask. (N, d) each."""
+        h = self.encoder.forward(x, training)
+        d = self.latent_dim
+        mu, raw = h[:, :d], h[:, d:]  # (N, 2d) -> (N, d), (N, d)
+        logvar, inside = clamp_logvar(raw, *self.logvar_bounds)
+        return mu, logvar, inside
+
+    def loss_and_grads_given_eps(self, x, target, eps, beta):
+        """L = recon + beta * kl with the noise eps (N, d) given; fills every grad. See the module docstring."""
+        mu, logvar, inside = self.posterior(x, training=True)
+        z, sigma = reparameterize(mu, logvar, eps)
+        logits = self.decoder.forward(z, training=True)
+        recon, dlogits = self.likelihood.loss_and_grad(logits, target)
+        kl, dkl_dmu, dkl_dlogvar = kl_diag_gaussian(mu, logvar, reduction="batch")
+        loss = recon + beta * kl
+
+        dz = self.decoder.backward(dlogits)
+        dmu, dlogvar = reparameterize_backward(dz, sigma, eps)
+        dmu = dmu + beta * dkl_dmu
+        dlogvar = (dlogvar + beta * dkl_dlogvar) * inside  # zero where the clamp is flat
+        self.encoder.backward(np.concatenate([dmu, dlogvar], axis=1))  # (N, d), (N, d) -> (N, 2d)
+        return loss, {"recon": recon, "kl": kl}
+
+    def loss_and_grads(self, x, target, rng):
+        """One training step's loss (nats per image) and gradients, eps ~ N(0, I) drawn from rng.
+
+        Each call counts as one training step and advances the KL warm-up; parameters are not changed.
+        """
+        self.check_images(x)
+        target = self.check_target(x, target)
+        eps = rng.standard_normal((x.shape[0], self.latent_dim)).astype(self.dtype)
+        out = self.loss_and_grads_given_eps(x, target, eps, self.kl_weight)
+        self.steps += 1
+        return out
+
+    def evaluate(self, x, target, rng, batch_size=500):
+        """(recon + beta * kl, {"recon", "kl"}) in nats per image on held-out data, one z per image.
+
+        Uses the final beta, not the warm-up's current one, so validation losses compare across epochs.
+        """
+        self.check_images(x)
+        target = self.check_target(x, target)
+        parts = negative_elbo(self, x, target, rng, batch_size)
+        return parts["recon"] + self.beta * parts["kl"], {"recon": parts["recon"], "kl": parts["kl"]}
+
+    def encode(self, x, batch_size=1000):
+        """(mu, logvar) of q(z | x), each (N, d), in batches."""
+        self.check_images(x)
+        outs = [self.posterior(x[i:i + batch_size])[:2] for i in range(0, x.shape[0], batch_size)]
+        return np.concatenate([o[0] for o in outs]), np.concatenate([o[1] for o in outs])
+
+    def decode(self, z, batch_size=1000):
+        """Images sigma(decoder(z)) in [0, 1], (n, d) -> (n, C, H, W): Bernoulli probabilities / Gaussian means."""
+        z = np.asarray(z, dtype=self.dtype)
+        if z.ndim != 2 or z.shape[1] != self.latent_dim:
+            raise ShapeError(f"VAE.decode: expected z of shape (n, {self.latent_dim}), got {z.shape}")
+        return np.concatenate([sigmoid(self.decoder.forward(z[i:i + batch_size], training=False))
+                               for i in range(0, z.shape[0], batch_size)])
+
+    def reconstruct(self, x, rng=None):
+        """decode(mu(x)), the posterior's mean code; with rng, decode a sampled z ~ q(z | x) instead."""
+        mu, logvar = self.encode(x)
+        if rng is not None:
+            mu = reparameterize(mu, logvar, rng.standard_normal(mu.shape).astype(self.dtype))[0]
+        return self.decode(mu)
+
+    def sample(self, n, rng):
+        """n images decoded from z ~ N(0, I), the prior."""
+        return self.decode(rng.standard_normal((n, self.latent_dim)))
+
+    def interpolate(self, a, b, steps=10, spherical=False):
+        """Images along the path between the codes mu(a) and mu(b) of two images (C, H, W) -> (steps, C, H, W)."""
+        mu, _ = self.encode(np.stack([a, b]))
+        return self.decode((slerp if spherical else lerp)(mu[0], mu[1], steps))
+
+    def manifold(self, n=20):
+        """The n x n grid of decoded Phi^-1 codes (see manifold_latents), (n * n, C, H, W); needs d = 2."""
+        if self.latent_dim != 2:
+            raise ValueError(f"VAE.manifold: needs latent_dim 2, this VAE has {self.latent_dim}")
+        return self.decode(manifold_latents(n))
+
+    def fit_class_gaussians(self, x, labels, n_classes=None):
+        """Fit one Gaussian per class to the encoded means of x (see ClassGaussians); kept and checkpointed."""
+        self.class_gaussians = ClassGaussians.fit(self.encode(x)[0].astype(np.float64), labels, n_classes)
+        return self.class_gaussians
+
+    def sample_class(self, cls, n, rng):
+        """n images decoded from class cls's fitted Gaussian."""
+        if self.class_gaussians is None:
+            raise ValueError("VAE.sample_class: no class Gaussians; call fit_class_gaussians(x, labels) first")
+        return self.decode(self.class_gaussians.sample(cls, n, rng))
+
+    def to_checkpoint(self):
+        """(arrays, spec) for tinyae.checkpoint.save: the weights, the class Gaussians if fitted, the architecture."""
+        arrays = {name: p.copy() for name, p, _ in self.parameters()}
+        if self.class_gaussians is not None:
+            arrays["class_gaussians.mean"] = self.class_gaussians.mean
+            arrays["class_gaussians.var"] = self.class_gaussians.var
+        spec = {"model": "VAE", "image_shape": list(self.image_shape), "latent_dim": self.latent_dim,
+                "encoder": self.encoder.config(), "decoder": self.decoder.config(),
+                "likelihood": self.likelihood.config(), "beta": self.beta, "warmup_steps": self.warmup_steps,
+                "steps": self.steps, "logvar_bounds": list(self.logvar_bounds), "dtype": np.dtype(self.dtype).name}
+        return arrays, spec
+
+    @classmethod
+    def from_checkpoint(cls, arrays, spec):
+        """Rebuild the VAE that to_checkpoint described; raises CheckpointError if the two do not fit."""
+        missing = [k for k in SPEC_KEYS if k not in spec]
+        if spec.get("model") != "VAE" or missing:
+            raise CheckpointError(f"VAE.from_checkpoint: expected a spec with model 'VAE' and keys {list(SPEC_KEYS)}; "
+                                  f"got model {spec.get('model')!r}, missing {missing}")
+        try:
+            dtype = np.dtype(spec["dtype"])
+            vae = cls(Sequential.from_config(spec["encoder"], dtype=dtype),
+                      Sequential.from_config(spec["decoder"], dtype=dtype),
+                      spec["image_shape"], spec["latent_dim"], likelihood_from_config(spec["likelihood"]),
+                      spec["beta"], spec["warmup_steps"], spec["logvar_bounds"])
+        except (TypeError, ValueError, KeyError) as err:
+            raise CheckpointError(f"VAE.from_checkpoint: the spec does not describe a valid VAE: {err}") from err
+        expected = {name: (p.shape, p.dtype) for name, p, _ in vae.parameters()}
+        if "class_gaussians.mean" in arrays or "class_gaussians.var" in arrays:
+            found = arrays.get("class_gaussians.mean", arrays.get("class_gaussians.var")).shape
+            shape = (found[0] if found else 0, vae.latent_dim)  # (K classes, d)
+            expected.update({"class_gaussians.mean": (shape, None), "class_gaussians.var": (shape, None)})
+        check_arrays_match(expected, arrays)
+        for name, p, _ in vae.parameters():
+            p[...] = arrays[name]
+        if "class_gaussians.mean" in arrays:
+            vae.class_gaussians = ClassGaussians(arrays["class_gaussians.mean"], arrays["class_gaussians.var"])
+        vae.steps = int(spec["steps"])
+        return vae
