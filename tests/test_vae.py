@@ -11,7 +11,7 @@ from tinyae import models
 from tinyae.errors import CheckpointError, ShapeError
 from tinyae.gradcheck import numerical_gradient, rel_error
 from tinyae.losses import bce_with_logits
-from tinyae.vae import (VAE, Bernoulli, Gaussian, build_vae, tutorial_conv_vae, tutorial_dense_vae)
+from tinyae.vae import VAE, Bernoulli, Gaussian, build_vae, tutorial_conv_vae, tutorial_dense_vae, vae_figures
 from tinyae.vae.gaussian import clamp_logvar, reparameterize, reparameterize_backward
 
 TOL = 1e-6
@@ -170,8 +170,6 @@ def test_user_errors_name_what_was_expected():
         vae.decode(np.zeros((3, 5)))
     with pytest.raises(ValueError, match="fit_class_gaussians"):
         vae.sample_class(0, 2, rng)
-    with pytest.raises(ValueError, match="latent_dim 2"):
-        build_vae((1, 4, 4), 3, encoder=(4,)).manifold()
     with pytest.raises(ShapeError, match="encoder must map"):
         VAE(vae.decoder, vae.decoder, (1, 4, 4), 2)
 
@@ -200,3 +198,18 @@ def test_checkpoint_that_does_not_fit_is_refused():
         VAE.from_checkpoint(arrays, spec)
     with pytest.raises(CheckpointError, match="missing \\['latent_dim'\\]"):
         VAE.from_checkpoint(arrays, {k: v for k, v in spec.items() if k != "latent_dim"})
+
+
+@pytest.mark.parametrize("latent_dim", [2, 3])
+def test_vae_figures_writes_four_pngs_and_refuses_to_overwrite(tmp_path, latent_dim):
+    from PIL import Image
+    rng = np.random.default_rng(10)
+    vae = build_vae((1, 6, 6), latent_dim, encoder=(8,), rng=rng)
+    x, labels = rng.random((30, 1, 6, 6)).astype(np.float32), np.arange(30) % 3
+    paths = vae_figures(vae, x, labels, ["a", "b", "c"], tmp_path)
+    assert sorted(paths) == ["latent_scatter", "manifold", "reconstructions", "samples_per_class"]
+    sizes = {name: Image.open(path).size for name, path in paths.items()}
+    assert sizes["manifold"][0] >= 20 * 6 and sizes["samples_per_class"][1] >= 3 * 6
+    with pytest.raises(FileExistsError, match="manifold.png"):
+        vae_figures(vae, x, labels, ["a", "b", "c"], tmp_path)
+    assert vae_figures(vae, x, labels, ["a", "b", "c"], tmp_path, force=True) == paths

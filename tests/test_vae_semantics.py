@@ -15,7 +15,7 @@ from tinyae.optim import Adam
 from tinyae.vae import ClassGaussians, build_vae, importance_weighted_log_likelihood, negative_elbo
 from tinyae.vae.evaluation import log_mean_exp
 from tinyae.vae.gaussian import log_prob_ratio, reparameterize
-from tinyae.vae.generation import lerp, manifold_latents, slerp
+from tinyae.vae.generation import lerp, slerp
 
 Z = 5.0
 ALPHA = 5.7e-7  # two-sided tail of a z-score of 5
@@ -151,11 +151,3 @@ def test_interpolation_paths():
     np.testing.assert_allclose(np.diff(angles), np.pi / 8)  # equal angular steps along a quarter turn
     np.testing.assert_allclose(np.linalg.norm(arc, axis=1), 3.0)  # on the circle, where lerp cuts inside
     np.testing.assert_allclose(slerp(a, 2 * a, 3), lerp(a, 2 * a, 3))  # parallel: falls back to a line
-
-
-def test_manifold_grid_is_evenly_spaced_in_prior_probability():
-    from scipy.stats import norm
-    z = manifold_latents(n=5)
-    assert z.shape == (25, 2)
-    np.testing.assert_allclose(norm.cdf(z[:5, 0]), np.linspace(0.05, 0.95, 5))  # first row, left to right
-    np.testing.assert_allclose(norm.cdf(z[::5, 1]), np.linspace(0.95, 0.05, 5))  # first column, top to bottom

@@ -133,23 +133,26 @@ def tutorial_conv_vae(latent_dim=2, rng=None, dtype=np.float32, likelihood="bern
 
 
 def _cli_options(options):
-    """The CLI's model options as VAE settings: code = latent size, loss "bce" or "mse" picks the likelihood."""
-    loss = options.get("loss") or "bce"
-    if loss not in ("bce", "mse"):
-        raise ValueError(f"VAE: loss must be 'bce' (Bernoulli) or 'mse' (Gaussian), got {loss!r}")
-    return {"latent_dim": int(options.get("code") or 2), "beta": float(options.get("beta") or 1.0),
-            "likelihood": "bernoulli" if loss == "bce" else "gaussian"}
+    """The CLI's model options (see tinyae.autoencoders.kinds) as VAE settings.
+
+    code: latent size; loss "bce_with_logits" picks the Bernoulli likelihood, "mse" the Gaussian; beta.
+    """
+    loss = options.get("loss", "bce_with_logits")
+    if loss not in ("bce_with_logits", "mse"):
+        raise ValueError(f"vae: loss must be 'bce_with_logits' (Bernoulli) or 'mse' (Gaussian), got {loss!r}")
+    return {"latent_dim": int(options.get("code", 2)), "beta": float(options.get("beta", 1.0)),
+            "likelihood": "bernoulli" if loss == "bce_with_logits" else "gaussian",
+            "dtype": np.dtype(options.get("dtype", "float32"))}
 
 
-def _dense_kind(in_shape, rng, options):
-    return build_vae(in_shape, encoder=(512,), rng=rng, **_cli_options(options))
+def build_kind(in_shape, rng, options):
+    """``tinyae train --model vae``: --arch dense (hidden widths --hidden, 512 by default) or conv (the tutorial's)."""
+    settings = _cli_options(options)
+    if options.get("arch", "dense") == "conv":
+        if tuple(in_shape) != (1, 28, 28):
+            raise ValueError(f"vae --arch conv: the tutorial's conv VAE takes (1, 28, 28) images, got {tuple(in_shape)}")
+        return tutorial_conv_vae(rng=rng, **settings)
+    return build_vae(in_shape, encoder=tuple(options.get("hidden", (512,))), rng=rng, **settings)
 
 
-def _conv_kind(in_shape, rng, options):
-    if tuple(in_shape) != (1, 28, 28):
-        raise ValueError(f"conv-vae: the tutorial's conv VAE takes (1, 28, 28) images, got {tuple(in_shape)}")
-    return tutorial_conv_vae(rng=rng, **_cli_options(options))
-
-
-register_kind("vae", _dense_kind, "dense VAE, hidden 512 (the tutorial's), latent size --code")
-register_kind("conv-vae", _conv_kind, "the tutorial's convolutional VAE for 28x28 images, latent size --code")
+register_kind("vae", build_kind, "variational autoencoder (--arch dense|conv, --code latent size, --beta)")

@@ -1,10 +1,9 @@
-"""Walking the latent space: interpolation paths, the 2-D manifold grid, and per-class Gaussians.
+"""Walking the latent space: interpolation paths and per-class Gaussians (the 2-D manifold grid is tinyae.plots.manifold).
 
 These are pure functions of latent vectors; ``VAE`` wraps them with its encoder and decoder.
 """
 
 import numpy as np
-from scipy.stats import norm
 
 from tinyae.errors import ShapeError
 
@@ -31,18 +30,6 @@ def slerp(z_a, z_b, steps):
     t = np.linspace(0.0, 1.0, steps)[:, None]  # (steps, 1)
     path = (np.sin((1 - t) * w) * z_a + np.sin(t * w) * z_b) / np.sin(w)
     return path.astype(np.result_type(z_a, z_b), copy=False)
-
-
-def manifold_latents(n=20, low=0.05, high=0.95):
-    """An n x n grid of 2-D codes, evenly spaced in probability under N(0, 1) along each axis.
-
-    z = Phi^-1(p) for p in linspace(low, high, n) (the Keras tutorial's norm.ppf grid): equal prior
-    mass between neighbours, so the grid is dense where codes are common. Rows run from high z_2
-    (top) to low, columns from low z_1 (left) to high, as on a plot.  Returns (n * n, 2), row-major.
-    """
-    grid = norm.ppf(np.linspace(low, high, n))
-    z1, z2 = np.meshgrid(grid, grid[::-1])  # (n, n) each; z2 decreases down the rows
-    return np.stack([z1.ravel(), z2.ravel()], axis=1)  # (n, n) x 2 -> (n * n, 2)
 
 
 class ClassGaussians:

@@ -33,7 +33,7 @@ from tinyae.models import register
 from tinyae.network import Sequential
 from tinyae.vae.evaluation import negative_elbo
 from tinyae.vae.gaussian import clamp_logvar, reparameterize, reparameterize_backward
-from tinyae.vae.generation import ClassGaussians, lerp, manifold_latents, slerp
+from tinyae.vae.generation import ClassGaussians, lerp, slerp
 from tinyae.vae.likelihood import Bernoulli, likelihood_from_config
 
 SPEC_KEYS = ("image_shape", "latent_dim", "encoder", "decoder", "likelihood", "beta", "warmup_steps", "steps",
@@ -188,12 +188,6 @@ class VAE:
         """Images along the path between the codes mu(a) and mu(b) of two images (C, H, W) -> (steps, C, H, W)."""
         mu, _ = self.encode(np.stack([a, b]))
         return self.decode((slerp if spherical else lerp)(mu[0], mu[1], steps))
-
-    def manifold(self, n=20):
-        """The n x n grid of decoded Phi^-1 codes (see manifold_latents), (n * n, C, H, W); needs d = 2."""
-        if self.latent_dim != 2:
-            raise ValueError(f"VAE.manifold: needs latent_dim 2, this VAE has {self.latent_dim}")
-        return self.decode(manifold_latents(n))
 
     def fit_class_gaussians(self, x, labels, n_classes=None):
         """Fit one Gaussian per class to the encoded means of x (see ClassGaussians); kept and checkpointed."""
