@@ -91,7 +91,8 @@ def test_grid_rgba_over_checkerboard_and_kept():
 @pytest.mark.parametrize(
     "images, error, message",
     [
-        (np.zeros((3, 28, 28)), ShapeError, r"\(N, C, H, W\) with C = 1, 3 or 4; got shape \(3, 28, 28\)"),
+        (np.zeros((3, 28, 28)), ShapeError, r"\(N, C, H, W\) with N >= 1 and C = 1, 3 or 4; got shape \(3, 28, 28\)"),
+        (np.zeros((0, 1, 28, 28)), ShapeError, r"got shape \(0, 1, 28, 28\)"),
         (np.zeros((2, 2, 5, 5)), ShapeError, "got shape"),
         (np.full((1, 1, 2, 2), np.nan), ShapeError, "4 NaN or infinite"),
     ],

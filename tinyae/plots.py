@@ -201,8 +201,8 @@ def _round_up(x, s):
 def _as_images(images):
     """images as a float64 (N, C, H, W) array clipped to [0, 1], C in {1, 3, 4}."""
     x = np.asarray(images)
-    if x.ndim != 4 or x.shape[1] not in (1, 3, 4):
-        raise ShapeError(f"images must be (N, C, H, W) with C = 1, 3 or 4; got shape {x.shape}")
+    if x.ndim != 4 or x.shape[1] not in (1, 3, 4) or len(x) == 0:
+        raise ShapeError(f"images must be (N, C, H, W) with N >= 1 and C = 1, 3 or 4; got shape {x.shape}")
     if x.dtype.kind not in "biuf":
         raise ShapeError(f"images must be numeric, got dtype {x.dtype}")
     if not np.all(np.isfinite(x)):
