@@ -184,7 +184,8 @@ def test_checkpoint_round_trip_is_bit_identical(tmp_path):
     models.save(vae, tmp_path / "vae.npz")
     back = models.load(tmp_path / "vae.npz")
     assert isinstance(back, VAE)
-    assert (back.steps, back.beta, back.warmup_steps, back.likelihood.config()) == (1, 0.5, 10, vae.likelihood.config())
+    assert (back.steps, back.beta, back.warmup_steps) == (1, 0.5, 10)
+    assert back.likelihood.config() == {"kind": "gaussian", "sigma": 0.3}
     np.testing.assert_array_equal(back.encode(x)[0], vae.encode(x)[0])
     np.testing.assert_array_equal(back.decode(np.ones((2, 2))), vae.decode(np.ones((2, 2))))
     np.testing.assert_array_equal(back.sample_class(1, 4, np.random.default_rng(1)),

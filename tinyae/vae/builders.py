@@ -150,7 +150,8 @@ def build_kind(in_shape, rng, options):
     settings = _cli_options(options)
     if options.get("arch", "dense") == "conv":
         if tuple(in_shape) != (1, 28, 28):
-            raise ValueError(f"vae --arch conv: the tutorial's conv VAE takes (1, 28, 28) images, got {tuple(in_shape)}")
+            raise ValueError(f"vae --arch conv: the tutorial's conv VAE takes (1, 28, 28) images, "
+                             f"got {tuple(in_shape)}")
         return tutorial_conv_vae(rng=rng, **settings)
     return build_vae(in_shape, encoder=tuple(options.get("hidden", (512,))), rng=rng, **settings)
 

@@ -1,6 +1,7 @@
-"""Walking the latent space: interpolation paths and per-class Gaussians (the 2-D manifold grid is tinyae.plots.manifold).
+"""Walking the latent space: interpolation paths and per-class Gaussians.
 
-These are pure functions of latent vectors; ``VAE`` wraps them with its encoder and decoder.
+Functions of latent vectors only; ``VAE`` wraps them with its encoder and decoder. The tutorial's
+2-D manifold grid is ``tinyae.plots.manifold(vae.decode, ...)``.
 """
 
 import numpy as np
