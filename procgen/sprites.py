@@ -10,8 +10,10 @@
    (0, 0, 0, 0), so every sprite has exactly two alpha levels, 0 and 255.
 3. palette: each opaque pixel takes the nearest palette colour (``procgen.palettes``): by RGB
    for colour models and by luma for gray ones, unless ``match`` says otherwise.
-4. mirror: the left ``W // 2`` columns reflected onto the right ones, giving a left-right symmetric
-   sprite (an odd width keeps its middle column).
+4. mirror: columns left of the centre column ``c = W // 2`` reflected onto those right of it,
+   ``x[c + k] = x[c - k]`` for k = 1 .. W - 1 - c. The axis is the column where procgen.plants
+   puts the stem and Fashion-MNIST centres its items. An even width clears column 0, whose
+   partner would lie outside the frame, so the sprite (and its outline) is exactly symmetric.
 5. outline: every transparent pixel that shares an edge (4-neighbourhood) with an opaque one takes
    the outline colour, opaque. The ring lies inside the frame, so a sprite touching the border has
    no outline there.
@@ -62,7 +64,7 @@ def _packed_table(palette, use_luma):
 
 def _sprite_words(x, *, table, use_luma, alpha_threshold, mirror, outline_word):
     """Steps 1-5 on a chunk: (n, C, H, W) floats -> (n, H, W) packed RGBA words, 0 where transparent."""
-    c, w = x.shape[1], x.shape[3]
+    c = x.shape[1]
     colour = x[:, :1] if c <= 2 else x[:, :3]
     alpha = x[:, -1] if c in (2, 4) else colour.max(axis=1)  # (n, H, W)
     opaque = alpha > alpha_threshold
@@ -75,9 +77,12 @@ def _sprite_words(x, *, table, use_luma, alpha_threshold, mirror, outline_word):
     words *= opaque
 
     if mirror:
-        half = w // 2
-        words[:, :, w - half :] = words[:, :, :half][:, :, ::-1]
-        opaque[:, :, w - half :] = opaque[:, :, :half][:, :, ::-1]
+        centre = x.shape[3] // 2
+        left = centre - np.arange(1, x.shape[3] - centre)  # columns c - k for k = 1 .. W - 1 - c
+        words[:, :, centre + 1 :] = words[:, :, left]
+        opaque[:, :, centre + 1 :] = opaque[:, :, left]
+        if x.shape[3] % 2 == 0:
+            words[:, :, 0], opaque[:, :, 0] = 0, False
 
     if outline_word is not None:
         near = np.zeros_like(opaque)  # pixels with an opaque 4-neighbour, (n, H, W)

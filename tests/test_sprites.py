@@ -181,14 +181,17 @@ def test_rgb_sprites_can_be_matched_by_luma():
 
 
 @pytest.mark.parametrize("width", [7, 8])
-def test_mirror_reflects_the_left_half_onto_the_right(width):
+def test_mirror_reflects_the_left_side_onto_the_right_about_the_centre_column(width):
     x = blobs(10, size=8)[0][..., :width]
+    centre = width // 2
+    k = np.arange(1, width - centre)
     plain, mirrored = postprocess(x), postprocess(x, mirror=True)
-    keep = width - width // 2  # the left half, and the middle column of an odd width
-    assert np.array_equal(mirrored[:, :, :keep], plain[:, :, :keep])
-    assert np.array_equal(mirrored, mirrored[:, :, ::-1])
+    first = 1 if width % 2 == 0 else 0  # an even width clears column 0, which has no partner
+    assert not mirrored[:, :, :first].any()
+    assert np.array_equal(mirrored[:, :, first : centre + 1], plain[:, :, first : centre + 1])
+    assert np.array_equal(mirrored[:, :, centre + k], mirrored[:, :, centre - k])
     outlined = postprocess(x, mirror=True, outline="#000000")  # the outline follows the mirrored shape
-    assert np.array_equal(outlined, outlined[:, :, ::-1])
+    assert np.array_equal(outlined[:, :, centre + k], outlined[:, :, centre - k])
 
 
 @pytest.mark.parametrize("scale", [2, 3])
