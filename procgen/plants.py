@@ -15,7 +15,8 @@ A plant is grown in three steps, each driven only by the ``numpy.random.Generato
 
    Each F also shrinks the turtle's size by the species' ``taper`` (shorter segments and smaller
    leaves towards the tips) and bends its heading by ``droop * cos(heading)``: away from vertical
-   for droop > 0, so fern fronds arch outwards, and towards it for droop < 0, so bushes grow up. Shapes come out in turtle units, stroke widths in sprite pixels.
+   for droop > 0, so fern fronds arch outwards, and towards it for droop < 0, so bushes grow up.
+   Shapes come out in turtle units, stroke widths in sprite pixels.
 3. Draw. The shapes are scaled to fit the sprite with the stem base at the bottom centre, drawn
    with PIL into an index image ``SUPER`` times larger (0 = empty, k = colour k of the plant), and
    reduced to the sprite: a pixel is opaque when at least ``COVERAGE`` of its SUPER x SUPER

@@ -136,8 +136,8 @@ def key(world, kind, x, y, cls=None):
 
 
 def batch_key(seed, index, kind, cls=None):
-    """The key of the ``index``-th sprite of ``sample(n, seed)``; never equal in kind to a world key."""
-    words = (_word("seed", seed), _kind_word(kind), *_class_words(cls), _count("index", index, 0))
+    """The key of the ``index``-th sprite of ``sample(n, seed)``, hashed in a domain of its own."""
+    words = (_word("seed", seed), _kind_word(kind), *_class_words(cls), _word("index", _count("index", index, 0)))
     return _absorb(fnv1a64(_DOMAIN_BATCH), words)
 
 
@@ -180,9 +180,10 @@ def keys(world, kind, xs, ys, cls=None):
 
 def batch_keys(seed, indices, kind, cls=None):
     """``batch_key(seed, i, kind, cls)`` for every non-negative int ``i`` in ``indices``, as uint64."""
+    indices = np.asarray(indices)
+    if indices.dtype.kind == "i" and indices.size and indices.min() < 0:
+        raise ProcgenError(f"indices must be non-negative, got minimum {indices.min()}")
     words = _word_array("indices", indices)
-    if np.asarray(indices).dtype.kind == "i" and np.any(np.asarray(indices) < 0):
-        raise ProcgenError(f"indices must be non-negative, got minimum {np.min(indices)}")
     prefix = _absorb(fnv1a64(_DOMAIN_BATCH), (_word("seed", seed), _kind_word(kind), *_class_words(cls)))
     return _absorb_array(np.full(words.shape, prefix, dtype=np.uint64), (words,))
 
@@ -228,6 +229,8 @@ def normal_from_uniform(u):
     Returns a float64 array of u's shape with relative error below 1.15e-9 against the exact quantile.
     """
     u = np.asarray(u, dtype=np.float64)
+    if u.size and not (u.min() > 0.0 and u.max() < 1.0):  # also false for NaN
+        raise ProcgenError(f"u must lie strictly inside (0, 1), got range [{u.min()}, {u.max()}]")
     z = np.empty_like(u)
     t = np.minimum(u, 1.0 - u)  # 1 - u is exact for u >= 1/2
     central = t >= _P_LOW

@@ -4,6 +4,7 @@ import os
 import random
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -56,6 +57,13 @@ def test_latent_golden_values_bit_for_bit():
     z = latent_from_key(17792242116406687112, 4)
     expected = ["-0x1.9efaacbfe0878p-6", "-0x1.ac759f65fbafdp-3", "0x1.5654769e24f42p+0", "0x1.afecc7acb3447p-1"]
     assert [float.hex(float(v)) for v in z] == expected
+
+
+def test_normal_from_uniform_golden_values_bit_for_bit_in_both_tails_and_the_centre():
+    u = np.array([2.0**-53, 1e-10, 0.01, 0.3, 0.99])
+    expected = ["-0x1.06b48525582dap+3", "-0x1.9720359482785p+2", "-0x1.29c5c463cecf2p+1",
+                "-0x1.0c7e395d14936p-1", "0x1.29c5c463cecf2p+1"]
+    assert [float.hex(float(v)) for v in normal_from_uniform(u)] == expected
 
 
 # --- keys ------------------------------------------------------------------------------------------
@@ -118,6 +126,7 @@ def test_batch_keys_and_world_keys_are_separate_domains():
         (lambda: batch_keys(1, np.array([0, -2]), "plants"), "indices must be non-negative"),
         (lambda: keys(1, "plants", np.zeros(3), 0), "xs must be an array of ints"),
         (lambda: latent_from_key(5, 0), "dim must be an int >= 1"),
+        (lambda: normal_from_uniform(np.array([0.5, 1.0])), r"strictly inside \(0, 1\)"),
         (lambda: latents_from_keys(np.zeros((2, 2), dtype=np.uint64), 4), "keys must be a 1-D array"),
     ],
 )
@@ -192,7 +201,10 @@ def test_global_random_state_is_neither_read_nor_written():
 def test_keys_do_not_depend_on_pythons_string_hash_seed():
     code = "from procgen.seeding import key; print(key(42, 'plants', 10, -3, cls='fern'))"
     outs = set()
+    root = Path(__file__).resolve().parents[1]  # so that the child imports this checkout's procgen
     for hash_seed in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-        outs.add(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout)
+        run = subprocess.run([sys.executable, "-c", code], env=env, cwd=root, capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        outs.add(run.stdout)
     assert outs == {f"{key(42, 'plants', 10, -3, cls='fern')}\n"}
