@@ -1,0 +1,238 @@
+"""tinyae.kernels: each fast Numba kernel against its naive NumPy twin, and the twins against calculus.
+
+The naive twins are proven by central differences (float64, random upstream gradient); the fast
+kernels must then equal them to ~1e-12 relative in float64, forward and backward, over strides,
+paddings, kernel sizes, odd/even image sizes and channel counts that do and do not fill the 4 x 4
+tiles. Shapes are tiny: the cost of a test run is Numba's one-time compilation.
+"""
+
+import itertools
+
+import numpy as np
+import pytest
+
+from tinyae import kernels as K
+from tinyae.errors import ShapeError
+from tinyae.gradcheck import numerical_gradient, rel_error
+
+EXACT = 1e-12  # fast vs naive in float64: different summation order only, ~1e-16 per operation
+FLOAT32 = 1e-5  # float32 fast kernels vs the float64 reference: float32 rounding over a few hundred terms
+CALCULUS = 1e-6  # central differences, h = 1e-5 in float64, reach ~1e-10
+
+CONV_CASES = [(s, p, k, h, w)
+              for s, p, k, (h, w) in itertools.product([1, 2], [0, 1, 2], [1, 3, 5], [(5, 5), (6, 7)])
+              if min(h, w) + 2 * p >= k]
+CONVT_CASES = [case + (op,) for case in CONV_CASES for op in range(case[0])]  # output_padding < stride
+
+
+def conv_arrays(rng, n, c, f, h, w, k, dtype=np.float64, transpose=False):
+    x = rng.standard_normal((n, c, h, w)).astype(dtype)
+    wshape = (c, f, k, k) if transpose else (f, c, k, k)
+    return x, rng.standard_normal(wshape).astype(dtype), rng.standard_normal(f).astype(dtype)
+
+
+def assert_all_close(fast, naive, tol, what):
+    for name, a, b in zip(("dx", "dw", "db") if len(fast) == 3 else ("y",), fast, naive):
+        assert a.shape == b.shape, f"{what} {name}: shape {a.shape} != {b.shape}"
+        err = rel_error(a, b)
+        assert err <= tol, f"{what} {name}: rel error {err:.1e} > {tol:.0e}"
+
+
+# ---- fast == naive, float64 ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("s,p,k,h,w", CONV_CASES)
+def test_conv2d_fast_matches_naive(s, p, k, h, w):
+    rng = np.random.default_rng(1000 * s + 100 * p + 10 * k + h)
+    x, wt, b = conv_arrays(rng, 3, 5, 6, h, w, k)  # 5 and 6 channels: partly filled 4 x 4 tiles
+    y = K.conv2d_forward(x, wt, b, s, p)
+    assert_all_close((y,), (K.conv2d_forward_naive(x, wt, b, s, p),), EXACT, "conv2d forward")
+    dy = rng.standard_normal(y.shape)
+    assert_all_close(K.conv2d_backward(dy, x, wt, s, p), K.conv2d_backward_naive(dy, x, wt, s, p), EXACT,
+                     "conv2d backward")
+
+
+@pytest.mark.parametrize("s,p,k,h,w,output_padding", CONVT_CASES)
+def test_conv_transpose2d_fast_matches_naive(s, p, k, h, w, output_padding):
+    rng = np.random.default_rng(1000 * s + 100 * p + 10 * k + h + output_padding)
+    x, wt, b = conv_arrays(rng, 3, 7, 4, h, w, k, transpose=True)
+    args = (s, p, output_padding)
+    y = K.conv_transpose2d_forward(x, wt, b, *args)
+    assert_all_close((y,), (K.conv_transpose2d_forward_naive(x, wt, b, *args),), EXACT, "convT forward")
+    dy = rng.standard_normal(y.shape)
+    assert_all_close(K.conv_transpose2d_backward(dy, x, wt, *args),
+                     K.conv_transpose2d_backward_naive(dy, x, wt, *args), EXACT, "convT backward")
+
+
+@pytest.mark.parametrize("c,f", [(1, 1), (1, 8), (8, 1), (4, 4), (9, 13)])
+def test_conv2d_channel_counts(c, f):
+    """One input or output channel (the tutorial's first and last layers) and several full tiles."""
+    rng = np.random.default_rng(c * 31 + f)
+    x, wt, b = conv_arrays(rng, 2, c, f, 9, 8, 3)
+    y = K.conv2d_forward(x, wt, b, 1, 1)
+    assert_all_close((y,), (K.conv2d_forward_naive(x, wt, b, 1, 1),), EXACT, "conv2d forward")
+    dy = rng.standard_normal(y.shape)
+    assert_all_close(K.conv2d_backward(dy, x, wt, 1, 1), K.conv2d_backward_naive(dy, x, wt, 1, 1), EXACT,
+                     "conv2d backward")
+
+
+def test_conv2d_non_contiguous_inputs():
+    rng = np.random.default_rng(7)
+    x, wt, b = conv_arrays(rng, 2, 3, 4, 6, 6, 3)
+    x_view = np.asfortranarray(x)[:, :, ::-1]  # same values layout-scrambled: the kernels must copy
+    assert_all_close((K.conv2d_forward(x_view, wt, b, 1, 1),),
+                     (K.conv2d_forward_naive(x_view, wt, b, 1, 1),), EXACT, "strided view")
+
+
+# ---- the naive twins are the true derivatives ---------------------------------------------------
+
+def check_derivatives(forward, backward, arrays, rng):
+    """Compare backward(G, ...) with central differences of L = sum(forward(...) * G), G random."""
+    upstream = rng.standard_normal(forward(*arrays).shape)
+
+    def loss():
+        return float(np.sum(forward(*arrays) * upstream))
+
+    analytic = backward(upstream, *arrays)
+    for name, array, grad in zip(("x", "w", "b"), arrays, analytic):
+        err = rel_error(grad, numerical_gradient(loss, array))
+        assert err <= CALCULUS, f"d{name}: rel error {err:.1e} > {CALCULUS:.0e}"
+
+
+@pytest.mark.parametrize("s,p,k", [(1, 0, 3), (1, 1, 3), (2, 1, 3), (2, 2, 5), (1, 0, 1)])
+def test_conv2d_naive_is_the_derivative(s, p, k):
+    rng = np.random.default_rng(10 * s + p + k)
+    x, wt, b = conv_arrays(rng, 2, 2, 3, 5, 6, k)
+    check_derivatives(lambda x, w, b: K.conv2d_forward_naive(x, w, b, s, p),
+                      lambda g, x, w, b: K.conv2d_backward_naive(g, x, w, s, p), (x, wt, b), rng)
+
+
+@pytest.mark.parametrize("s,p,k,op", [(1, 0, 3, 0), (1, 1, 3, 0), (2, 1, 3, 1), (2, 0, 2, 0), (2, 2, 5, 1)])
+def test_conv_transpose2d_naive_is_the_derivative(s, p, k, op):
+    rng = np.random.default_rng(10 * s + p + k + op)
+    x, wt, b = conv_arrays(rng, 2, 2, 3, 4, 5, k, transpose=True)
+    check_derivatives(lambda x, w, b: K.conv_transpose2d_forward_naive(x, w, b, s, p, op),
+                      lambda g, x, w, b: K.conv_transpose2d_backward_naive(g, x, w, s, p, op), (x, wt, b), rng)
+
+
+def test_conv_transpose_is_the_adjoint_of_conv():
+    """<conv(x), z> = <x, convT(z)> with the same weights: the defining property of a transpose."""
+    rng = np.random.default_rng(3)
+    x, wt, _ = conv_arrays(rng, 2, 3, 4, 7, 7, 3)
+    zero_f, zero_c = np.zeros(4), np.zeros(3)
+    y = K.conv2d_forward(x, wt, zero_f, 2, 1)
+    z = rng.standard_normal(y.shape)
+    back = K.conv_transpose2d_forward(z, wt, zero_c, 2, 1, 0)  # wt (4, 3, k, k) read as (C_in, C_out, k, k)
+    assert abs(np.sum(y * z) - np.sum(x * back)) <= 1e-12 * np.sum(np.abs(y * z))
+
+
+def test_naive_conv_matches_a_hand_computed_value():
+    """Guards against a twin pair that agrees with itself but not with the definition."""
+    x = np.arange(16.0).reshape(1, 1, 4, 4)
+    w = np.array([[[[1.0, 0.0], [0.0, -1.0]]]])  # y[i, j] = x[i, j] - x[i+1, j+1] = -5 everywhere
+    y = K.conv2d_forward_naive(x, w, np.array([0.5]), 1, 0)
+    np.testing.assert_array_equal(y, np.full((1, 1, 3, 3), -4.5))
+    np.testing.assert_array_equal(K.conv2d_forward(x, w, np.array([0.5]), 1, 0), y)
+
+
+# ---- float32 ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("s,p", [(1, 1), (2, 1)])
+def test_float32_paths(s, p):
+    rng = np.random.default_rng(11)
+    x, wt, b = conv_arrays(rng, 2, 5, 6, 8, 7, 3, dtype=np.float32)
+    x64, w64, b64 = x.astype(np.float64), wt.astype(np.float64), b.astype(np.float64)
+    y = K.conv2d_forward(x, wt, b, s, p)
+    assert y.dtype == np.float32
+    assert_all_close((y,), (K.conv2d_forward_naive(x64, w64, b64, s, p),), FLOAT32, "float32 conv")
+    dy = rng.standard_normal(y.shape).astype(np.float32)
+    grads = K.conv2d_backward(dy, x, wt, s, p)
+    assert all(g.dtype == np.float32 for g in grads)
+    assert_all_close(grads, K.conv2d_backward_naive(dy.astype(np.float64), x64, w64, s, p), FLOAT32,
+                     "float32 conv backward")
+
+    xt, wtt, bt = conv_arrays(rng, 2, 6, 5, 4, 5, 3, dtype=np.float32, transpose=True)
+    z = K.conv_transpose2d_forward(xt, wtt, bt, s, p, s - 1)
+    assert z.dtype == np.float32
+    ref = K.conv_transpose2d_forward_naive(xt.astype(np.float64), wtt.astype(np.float64),
+                                           bt.astype(np.float64), s, p, s - 1)
+    assert_all_close((z,), (ref,), FLOAT32, "float32 convT")
+
+    pooled, argmax = K.maxpool2d_forward(x, 2, (1, 1))
+    assert pooled.dtype == np.float32
+    np.testing.assert_array_equal(pooled, K.maxpool2d_forward_naive(x, 2, (1, 1))[0])
+    assert K.maxpool2d_backward(pooled, argmax, x.shape).dtype == np.float32
+
+
+# ---- max pooling --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("h,w", [(6, 8), (7, 7), (5, 6)])
+@pytest.mark.parametrize("size", [2, 3])
+@pytest.mark.parametrize("padded", [False, True])
+def test_maxpool_fast_matches_naive(h, w, size, padded):
+    rng = np.random.default_rng(h * w + size)
+    x = rng.standard_normal((2, 3, h, w))
+    pads = (-h % size, -w % size) if padded else (0, 0)
+    y, argmax = K.maxpool2d_forward(x, size, pads)
+    y_naive, argmax_naive = K.maxpool2d_forward_naive(x, size, pads)
+    assert y.shape == ((2, 3, -(-h // size), -(-w // size)) if padded else (2, 3, h // size, w // size))
+    np.testing.assert_array_equal(y, y_naive)
+    np.testing.assert_array_equal(argmax, argmax_naive)
+    dy = rng.standard_normal(y.shape)
+    np.testing.assert_array_equal(K.maxpool2d_backward(dy, argmax, x.shape),
+                                  K.maxpool2d_backward_naive(dy, argmax_naive, x.shape))
+
+
+def test_maxpool_padding_never_wins():
+    """All inputs negative: a zero from the padding would win if padded cells were read."""
+    x = -1.0 - np.arange(49.0).reshape(1, 1, 7, 7)
+    y, _ = K.maxpool2d_forward(x, 2, (1, 1))
+    assert y.shape == (1, 1, 4, 4)  # the tutorial's 7x7 -> 4x4
+    np.testing.assert_array_equal(y[0, 0, 3], x[0, 0, 6, [0, 2, 4, 6]])  # last row: 1x2 or 1x1 windows
+    assert np.all(y < 0)
+
+
+def test_maxpool_ties_go_to_the_first_maximum():
+    x = np.zeros((1, 2, 4, 4))
+    x[0, 1, 1, :] = 5.0  # channel 1: ties along the second row of each window
+    dy = np.arange(1.0, 9.0).reshape(1, 2, 2, 2)
+    for forward, backward in [(K.maxpool2d_forward, K.maxpool2d_backward),
+                              (K.maxpool2d_forward_naive, K.maxpool2d_backward_naive)]:
+        _, argmax = forward(x, 2, (0, 0))
+        np.testing.assert_array_equal(argmax[0, 0], [[0, 2], [8, 10]])  # all-zero windows: top-left
+        np.testing.assert_array_equal(argmax[0, 1], [[4, 6], [8, 10]])  # first 5.0 in row-major order
+        dx = backward(dy, argmax, x.shape)
+        assert dx.sum() == dy.sum() and np.count_nonzero(dx) == 8
+
+
+def test_maxpool_naive_is_the_derivative():
+    rng = np.random.default_rng(5)
+    x = rng.permutation(70).reshape(1, 2, 5, 7) * 0.1  # distinct values 0.1 apart: h = 1e-5 changes no winner
+    upstream = rng.standard_normal((1, 2, 3, 4))
+
+    def loss():
+        return float(np.sum(K.maxpool2d_forward_naive(x, 2, (1, 1))[0] * upstream))
+
+    _, argmax = K.maxpool2d_forward_naive(x, 2, (1, 1))
+    err = rel_error(K.maxpool2d_backward_naive(upstream, argmax, x.shape), numerical_gradient(loss, x))
+    assert err <= CALCULUS
+
+
+# ---- errors a user can cause --------------------------------------------------------------------
+
+def test_errors_name_what_was_expected():
+    rng = np.random.default_rng(0)
+    x, wt, b = conv_arrays(rng, 1, 3, 4, 5, 5, 3)
+    with pytest.raises(ShapeError, match="channels"):
+        K.conv2d_forward(x[:, :2], wt, b, 1, 1)
+    with pytest.raises(ShapeError, match="dtype"):
+        K.conv2d_forward(x.astype(np.float32), wt, b, 1, 1)
+    with pytest.raises(ShapeError, match="float32 or float64"):
+        K.conv2d_forward(x.astype(np.int64), wt, b, 1, 1)
+    with pytest.raises(ShapeError, match="expected dy of shape"):
+        K.conv2d_backward(np.zeros((1, 4, 4, 4)), x, wt, 1, 1)
+    with pytest.raises(ShapeError, match="smaller than the kernel"):
+        K.conv2d_forward(x[:, :, :2], wt, b, 1, 0)
+    with pytest.raises(ShapeError, match="output_padding"):
+        K.conv_transpose2d_forward(rng.standard_normal((1, 4, 3, 3)), wt, np.zeros(3), 1, 0, 1)
+    with pytest.raises(ShapeError, match="maxpool"):
+        K.maxpool2d_forward(x, 2, (2, 0))
