@@ -1,7 +1,8 @@
 """Post-processing of decoded sprites: binary alpha, palette, mirror, 1-pixel outline, integer upscale.
 
-``postprocess`` turns a decoder's whole batch, (N, C, H, W) float in [0, 1], into RGBA sprites,
-(N, H*s, W*s, 4) uint8, in a fixed order of numpy steps over chunks of 256 sprites (no loop over pixels or sprites):
+``postprocess`` turns a decoder's whole batch, (N, C, H, W) float in [0, 1] (or uint8 bytes b,
+meaning b / 255, which skips a conversion), into RGBA sprites, (N, H*s, W*s, 4) uint8, by numpy
+steps over chunks of 256 sprites, never a loop over pixels or single sprites:
 
 1. colour and alpha. C = 4 is RGBA and C = 2 gray + alpha; C = 3 (RGB) and C = 1 (gray) carry no
    alpha, so the brightest channel stands in for it: such models (Fashion-MNIST clothing) draw
@@ -31,9 +32,9 @@ def _check_batch(batch):
     if not isinstance(batch, np.ndarray) or batch.ndim != 4 or batch.shape[1] not in (1, 2, 3, 4):
         found = batch.shape if isinstance(batch, np.ndarray) else type(batch).__name__
         raise ProcgenError(f"batch must be an (N, C, H, W) array with C in 1..4, got {found}")
-    if batch.dtype.kind != "f":
-        raise ProcgenError(f"batch must be a float array in [0, 1], got dtype {batch.dtype}")
-    if batch.size and not (batch.min() >= 0.0 and batch.max() <= 1.0):  # also false for NaN
+    if batch.dtype.kind != "f" and batch.dtype != np.uint8:
+        raise ProcgenError(f"batch must be a float array in [0, 1] or uint8, got dtype {batch.dtype}")
+    if batch.dtype.kind == "f" and batch.size and not (batch.min() >= 0.0 and batch.max() <= 1.0):  # NaN too
         raise ProcgenError(f"batch values must be finite and in [0, 1], got range [{batch.min()}, {batch.max()}]")
 
 
@@ -67,8 +68,12 @@ def _sprite_words(x, *, table, use_luma, alpha_threshold, mirror, outline_word):
     c = x.shape[1]
     colour = x[:, :1] if c <= 2 else x[:, :3]
     alpha = x[:, -1] if c in (2, 4) else colour.max(axis=1)  # (n, H, W)
-    opaque = alpha > alpha_threshold
-    planes = [(colour[:, k] * 255.0 + 0.5).astype(np.uint32) for k in range(colour.shape[1])]  # round half up
+    if x.dtype == np.uint8:  # bytes b stand for b / 255
+        opaque = alpha > 255.0 * alpha_threshold
+        planes = [colour[:, k].astype(np.uint32) for k in range(colour.shape[1])]
+    else:
+        opaque = alpha > alpha_threshold
+        planes = [(colour[:, k] * 255.0 + 0.5).astype(np.uint32) for k in range(colour.shape[1])]  # round half up
     r, g, b = planes if len(planes) == 3 else planes * 3
     if table is None:
         words = r | g << 8 | b << 16 | _OPAQUE
@@ -95,7 +100,7 @@ def _sprite_words(x, *, table, use_luma, alpha_threshold, mirror, outline_word):
 
 
 def postprocess(batch, *, palette=None, outline=None, mirror=False, scale=1, alpha_threshold=0.5, match=None):
-    """Decoded batch (N, C, H, W) float in [0, 1] -> RGBA sprites (N, H*scale, W*scale, 4) uint8.
+    """Decoded batch (N, C, H, W) float in [0, 1] or uint8 -> RGBA sprites (N, H*scale, W*scale, 4) uint8.
 
     palette: None, a ``procgen.palettes.Palette``, a built-in name, a .gpl path or hex colours.
     outline: None or a colour ("#RRGGBB" or three ints) for the 4-neighbour ring around each sprite.

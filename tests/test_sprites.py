@@ -75,6 +75,15 @@ def test_rgb_models_use_the_brightest_channel_as_alpha():
     assert postprocess(x)[0, 0, :, 3].tolist() == [255, 0]
 
 
+@pytest.mark.parametrize("channels", [1, 4])
+def test_uint8_bytes_give_the_same_sprites_as_their_floats(channels):
+    x, _ = blobs(40, channels)
+    data = (x * 255 + 0.5).astype(np.uint8)
+    data[0, -1, 0, :3] = [127, 128, 102]  # alpha at both sides of the thresholds 0.5 and 0.4
+    for options in (dict(palette="forest", outline="#000000", mirror=True), dict(alpha_threshold=0.4)):
+        assert np.array_equal(postprocess(data, **options), postprocess(data / np.float32(255), **options))
+
+
 def test_chunked_batches_equal_sprites_processed_one_by_one():
     x, _ = blobs(600, size=8)  # more than one chunk of 256
     options = dict(palette="pico8", outline="#ff0000", mirror=True, scale=2)
@@ -223,7 +232,7 @@ def test_to_pil_gives_an_rgba_image_with_the_same_pixels():
     [
         (lambda: postprocess(np.zeros((4, 4, 4))), r"\(N, C, H, W\) array"),
         (lambda: postprocess(np.zeros((1, 5, 4, 4))), "C in 1..4"),
-        (lambda: postprocess(np.zeros((1, 4, 4, 4), dtype=np.uint8)), "float array"),
+        (lambda: postprocess(np.zeros((1, 4, 4, 4), dtype=np.int16)), "float array in \\[0, 1\\] or uint8"),
         (lambda: postprocess(np.full((1, 4, 2, 2), np.nan)), "finite and in"),
         (lambda: postprocess(np.full((1, 4, 2, 2), 1.5)), r"in \[0, 1\]"),
         (lambda: postprocess(np.zeros((1, 4, 2, 2)), scale=0), "scale must be an int >= 1"),
