@@ -64,7 +64,7 @@ def _packed_table(palette, use_luma):
 
 
 def _sprite_words(x, *, table, use_luma, alpha_threshold, mirror, outline_word):
-    """Steps 1-5 on a chunk: (n, C, H, W) floats -> (n, H, W) packed RGBA words, 0 where transparent."""
+    """Steps 1-5 on a chunk: (n, C, H, W) floats or bytes -> (n, H, W) packed RGBA words, 0 = transparent."""
     c = x.shape[1]
     colour = x[:, :1] if c <= 2 else x[:, :3]
     alpha = x[:, -1] if c in (2, 4) else colour.max(axis=1)  # (n, H, W)
@@ -104,7 +104,7 @@ def postprocess(batch, *, palette=None, outline=None, mirror=False, scale=1, alp
 
     palette: None, a ``procgen.palettes.Palette``, a built-in name, a .gpl path or hex colours.
     outline: None or a colour ("#RRGGBB" or three ints) for the 4-neighbour ring around each sprite.
-    mirror: make each sprite left-right symmetric. scale: integer upscale factor.
+    mirror: make each sprite symmetric about its centre column W // 2. scale: integer upscale factor.
     alpha_threshold: a pixel is opaque where its alpha (or brightest channel) exceeds this.
     match: "rgb" or "luma" palette matching; None picks luma for C <= 2 and RGB otherwise.
     The steps and their order are in the module docstring. Pixels travel as packed uint32 RGBA
