@@ -287,12 +287,40 @@ def _from_grid(grid, wph, out):
                     out[n, f, i, j] = grid[n, f, i * wph + j]
 
 
-def _blocked_weights(w, f4, c4):
-    """w (F, C, kh, kw) -> (F4, C4, kh*kw), zero-padded to multiples of 4 for the 4 x 4 tiles."""
+def _rows_by_channel(c, plan):
+    """Row offsets for the gather and the weight gradient: row r = c*T + t (the order of w's memory)
+    reads xflat[c*L + tap_offset[t] + q]. Padded with offset-0 rows to a multiple of 4 (weight 0)."""
+    n_rows = c * len(plan.tap_offset)
+    row_offset = np.zeros(_round_up4(n_rows), dtype=np.int64)
+    # (C, 1) + (1, T) -> (C, T) -> (C*T,)
+    row_offset[:n_rows] = (np.arange(c)[:, None] * plan.length + plan.tap_offset[None, :]).reshape(-1)
+    return row_offset
+
+
+def _weights_by_channel(w, f4, n_rows4):
+    """w (F, C, kh, kw) -> (F4, R4) matching _rows_by_channel, zero in the padding."""
+    f = w.shape[0]
+    wr = np.zeros((f4, n_rows4), dtype=w.dtype)
+    wr[:f, :w[0].size] = w.reshape(f, -1)  # (F, C, kh, kw) -> (F, C*T)
+    return wr
+
+
+def _rows_by_tap(c, plan):
+    """Row offsets for the scatter: row r = t*C4 + c, so each group of 4 rows is 4 different channels.
+
+    Four rows written in one pass must not overlap, and shifted copies of one channel would. C4
+    rounds C up to a multiple of 4; the extra channel planes receive only zeros.
+    """
+    # (T, 1) + (1, C4) -> (T, C4) -> (T*C4,)
+    return (plan.tap_offset[:, None] + np.arange(_round_up4(c))[None, :] * plan.length).reshape(-1)
+
+
+def _weights_by_tap(w, f4):
+    """w (F, C, kh, kw) -> (F4, T*C4) matching _rows_by_tap, zero in the padding."""
     f, c, kh, kw = w.shape
-    out = np.zeros((f4, c4, kh * kw), dtype=w.dtype)
-    out[:f, :c] = w.reshape(f, c, kh * kw)  # (F, C, kh, kw) -> (F, C, kh*kw)
-    return out
+    wr = np.zeros((f4, kh * kw, _round_up4(c)), dtype=w.dtype)
+    wr[:f, :, :c] = w.reshape(f, c, kh * kw).transpose(0, 2, 1)  # (F, C, kh, kw) -> (F, T, C)
+    return wr.reshape(f4, -1)  # (F4, T, C4) -> (F4, T*C4)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -300,114 +328,109 @@ def _blocked_weights(w, f4, c4):
 # ----------------------------------------------------------------------------------------------
 
 @njit(parallel=True, cache=True, fastmath=_FMA)
-def _gather(xf, wb, bias, tap_offset, q_len, yg):
-    """yg[n, f, q] = bias[f] + sum_{c, t} wb[f, c, t] * xf[n, c, tap_offset[t] + q]   (forward)
+def _gather(xf, wr, bias, row_offset, q_len, yg):
+    """yg[n, f, q] = bias[f] + sum_r wr[f, r] * xf[n, row_offset[r] + q]   (the forward correlation)
 
-    xf (N, C4, L) flat phases, wb (F4, C4, T), bias (F4,), yg (N, F4, q_len). Parallel over images.
+    xf (N, M) flat phases of each image, wr (F4, R4), bias (F4,), yg (N, F4, q_len). Parallel over images.
     """
-    n_img, c4 = xf.shape[0], xf.shape[1]
-    f4, n_taps = wb.shape[0], wb.shape[2]
+    n_img = xf.shape[0]
+    f4, n_rows = wr.shape
     for n in prange(n_img):
+        x = xf[n]
         for f in range(0, f4, 4):
             a0, a1, a2, a3 = yg[n, f], yg[n, f + 1], yg[n, f + 2], yg[n, f + 3]
             a0[:] = bias[f]
             a1[:] = bias[f + 1]
             a2[:] = bias[f + 2]
             a3[:] = bias[f + 3]
-            for t in range(n_taps):
-                o = tap_offset[t]
-                for c in range(0, c4, 4):
-                    x0, x1 = xf[n, c, o:o + q_len], xf[n, c + 1, o:o + q_len]
-                    x2, x3 = xf[n, c + 2, o:o + q_len], xf[n, c + 3, o:o + q_len]
-                    w = wb[f:f + 4, c:c + 4, t]  # the 4 x 4 tile: output rows f.., input rows c..
-                    w00, w01, w02, w03 = w[0, 0], w[0, 1], w[0, 2], w[0, 3]
-                    w10, w11, w12, w13 = w[1, 0], w[1, 1], w[1, 2], w[1, 3]
-                    w20, w21, w22, w23 = w[2, 0], w[2, 1], w[2, 2], w[2, 3]
-                    w30, w31, w32, w33 = w[3, 0], w[3, 1], w[3, 2], w[3, 3]
-                    for q in range(q_len):
-                        v0, v1, v2, v3 = x0[q], x1[q], x2[q], x3[q]
-                        a0[q] += w00 * v0 + w01 * v1 + w02 * v2 + w03 * v3
-                        a1[q] += w10 * v0 + w11 * v1 + w12 * v2 + w13 * v3
-                        a2[q] += w20 * v0 + w21 * v1 + w22 * v2 + w23 * v3
-                        a3[q] += w30 * v0 + w31 * v1 + w32 * v2 + w33 * v3
+            for r in range(0, n_rows, 4):
+                o0, o1, o2, o3 = row_offset[r], row_offset[r + 1], row_offset[r + 2], row_offset[r + 3]
+                x0, x1, x2, x3 = x[o0:o0 + q_len], x[o1:o1 + q_len], x[o2:o2 + q_len], x[o3:o3 + q_len]
+                w = wr[f:f + 4, r:r + 4]  # the 4 x 4 tile: output rows f.., input rows r..
+                w00, w01, w02, w03 = w[0, 0], w[0, 1], w[0, 2], w[0, 3]
+                w10, w11, w12, w13 = w[1, 0], w[1, 1], w[1, 2], w[1, 3]
+                w20, w21, w22, w23 = w[2, 0], w[2, 1], w[2, 2], w[2, 3]
+                w30, w31, w32, w33 = w[3, 0], w[3, 1], w[3, 2], w[3, 3]
+                for q in range(q_len):
+                    v0, v1, v2, v3 = x0[q], x1[q], x2[q], x3[q]
+                    a0[q] += w00 * v0 + w01 * v1 + w02 * v2 + w03 * v3
+                    a1[q] += w10 * v0 + w11 * v1 + w12 * v2 + w13 * v3
+                    a2[q] += w20 * v0 + w21 * v1 + w22 * v2 + w23 * v3
+                    a3[q] += w30 * v0 + w31 * v1 + w32 * v2 + w33 * v3
 
 
 @njit(parallel=True, cache=True, fastmath=_FMA)
-def _scatter(dyg, wb, tap_offset, q_len, dxf):
-    """dxf[n, c, tap_offset[t] + q] += sum_f wb[f, c, t] * dyg[n, f, q]   (backward to the input)
+def _scatter(dyg, wr, row_offset, q_len, dxf):
+    """dxf[n, row_offset[r] + q] += sum_f wr[f, r] * dyg[n, f, q]   (the correlation back to the input)
 
-    dyg (N, F4, q_len) with zero junk columns, wb (F4, C4, T), dxf (N, C4, L) zeroed. Each image
-    writes only its own dxf[n], so the images run in parallel. The 4 rows written together are 4
-    different channels, never overlapping shifts of one channel, so the q loop has no dependency.
+    dyg (N, F4, q_len) with zero junk columns, wr (F4, R4) from _rows_by_tap, dxf (N, M) zeroed.
+    Each image writes only its own dxf[n], so the images run in parallel.
     """
-    n_img, c4 = dxf.shape[0], dxf.shape[1]
-    f4, n_taps = wb.shape[0], wb.shape[2]
+    n_img = dxf.shape[0]
+    f4, n_rows = wr.shape
     for n in prange(n_img):
-        for t in range(n_taps):
-            o = tap_offset[t]
-            for c in range(0, c4, 4):
-                d0, d1 = dxf[n, c, o:o + q_len], dxf[n, c + 1, o:o + q_len]
-                d2, d3 = dxf[n, c + 2, o:o + q_len], dxf[n, c + 3, o:o + q_len]
-                for f in range(0, f4, 4):
-                    g0, g1, g2, g3 = dyg[n, f], dyg[n, f + 1], dyg[n, f + 2], dyg[n, f + 3]
-                    w = wb[f:f + 4, c:c + 4, t]
-                    w00, w01, w02, w03 = w[0, 0], w[0, 1], w[0, 2], w[0, 3]
-                    w10, w11, w12, w13 = w[1, 0], w[1, 1], w[1, 2], w[1, 3]
-                    w20, w21, w22, w23 = w[2, 0], w[2, 1], w[2, 2], w[2, 3]
-                    w30, w31, w32, w33 = w[3, 0], w[3, 1], w[3, 2], w[3, 3]
-                    for q in range(q_len):
-                        e0, e1, e2, e3 = g0[q], g1[q], g2[q], g3[q]
-                        d0[q] += w00 * e0 + w10 * e1 + w20 * e2 + w30 * e3
-                        d1[q] += w01 * e0 + w11 * e1 + w21 * e2 + w31 * e3
-                        d2[q] += w02 * e0 + w12 * e1 + w22 * e2 + w32 * e3
-                        d3[q] += w03 * e0 + w13 * e1 + w23 * e2 + w33 * e3
+        dx = dxf[n]
+        for r in range(0, n_rows, 4):
+            o0, o1, o2, o3 = row_offset[r], row_offset[r + 1], row_offset[r + 2], row_offset[r + 3]
+            d0, d1, d2, d3 = dx[o0:o0 + q_len], dx[o1:o1 + q_len], dx[o2:o2 + q_len], dx[o3:o3 + q_len]
+            for f in range(0, f4, 4):
+                g0, g1, g2, g3 = dyg[n, f], dyg[n, f + 1], dyg[n, f + 2], dyg[n, f + 3]
+                w = wr[f:f + 4, r:r + 4]
+                w00, w01, w02, w03 = w[0, 0], w[0, 1], w[0, 2], w[0, 3]
+                w10, w11, w12, w13 = w[1, 0], w[1, 1], w[1, 2], w[1, 3]
+                w20, w21, w22, w23 = w[2, 0], w[2, 1], w[2, 2], w[2, 3]
+                w30, w31, w32, w33 = w[3, 0], w[3, 1], w[3, 2], w[3, 3]
+                for q in range(q_len):
+                    e0, e1, e2, e3 = g0[q], g1[q], g2[q], g3[q]
+                    d0[q] += w00 * e0 + w10 * e1 + w20 * e2 + w30 * e3
+                    d1[q] += w01 * e0 + w11 * e1 + w21 * e2 + w31 * e3
+                    d2[q] += w02 * e0 + w12 * e1 + w22 * e2 + w32 * e3
+                    d3[q] += w03 * e0 + w13 * e1 + w23 * e2 + w33 * e3
 
 
 @njit(parallel=True, cache=True, fastmath=_FMA_SUMS)
-def _correlate_grads(dyg, xf, tap_offset, q_len, n_slices, parts):
-    """parts[k, f, c, t] = sum over the images n of slice k, and q, of dyg[n, f, q] * xf[n, c, off_t + q]
+def _correlate_grads(dyg, xf, row_offset, q_len, n_slices, parts):
+    """parts[k, f, r] = sum over the images n of batch slice k, and q, of dyg[n, f, q] * xf[n, row_offset[r] + q]
 
     The caller adds the slices: dw = parts.sum(0). Each thread owns one slice of the batch and its
     own partial sums, so no two threads add into the same cell.
     """
-    n_img, c4 = xf.shape[0], xf.shape[1]
-    f4, n_taps = dyg.shape[1], tap_offset.shape[0]
+    n_img, f4, n_rows = xf.shape[0], dyg.shape[1], row_offset.shape[0]
     zero = np.zeros(1, dtype=xf.dtype)[0]  # a 0 of the arrays' dtype keeps float32 sums in float32
     for k in prange(n_slices):
         part = parts[k]
         for n in range(k * n_img // n_slices, (k + 1) * n_img // n_slices):
-            for t in range(n_taps):
-                o = tap_offset[t]
-                for f in range(0, f4, 4):
-                    g0, g1, g2, g3 = dyg[n, f], dyg[n, f + 1], dyg[n, f + 2], dyg[n, f + 3]
-                    for c in range(0, c4, 4):
-                        x0, x1 = xf[n, c, o:o + q_len], xf[n, c + 1, o:o + q_len]
-                        x2, x3 = xf[n, c + 2, o:o + q_len], xf[n, c + 3, o:o + q_len]
-                        s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = zero
-                        s20 = s21 = s22 = s23 = s30 = s31 = s32 = s33 = zero
-                        for q in range(q_len):
-                            e0, e1, e2, e3 = g0[q], g1[q], g2[q], g3[q]
-                            v0, v1, v2, v3 = x0[q], x1[q], x2[q], x3[q]
-                            s00 += e0 * v0; s01 += e0 * v1; s02 += e0 * v2; s03 += e0 * v3
-                            s10 += e1 * v0; s11 += e1 * v1; s12 += e1 * v2; s13 += e1 * v3
-                            s20 += e2 * v0; s21 += e2 * v1; s22 += e2 * v2; s23 += e2 * v3
-                            s30 += e3 * v0; s31 += e3 * v1; s32 += e3 * v2; s33 += e3 * v3
-                        p = part[f:f + 4, c:c + 4, t]
-                        p[0, 0] += s00; p[0, 1] += s01; p[0, 2] += s02; p[0, 3] += s03
-                        p[1, 0] += s10; p[1, 1] += s11; p[1, 2] += s12; p[1, 3] += s13
-                        p[2, 0] += s20; p[2, 1] += s21; p[2, 2] += s22; p[2, 3] += s23
-                        p[3, 0] += s30; p[3, 1] += s31; p[3, 2] += s32; p[3, 3] += s33
+            x = xf[n]
+            for f in range(0, f4, 4):
+                g0, g1, g2, g3 = dyg[n, f], dyg[n, f + 1], dyg[n, f + 2], dyg[n, f + 3]
+                for r in range(0, n_rows, 4):
+                    o0, o1, o2, o3 = row_offset[r], row_offset[r + 1], row_offset[r + 2], row_offset[r + 3]
+                    x0, x1, x2, x3 = x[o0:o0 + q_len], x[o1:o1 + q_len], x[o2:o2 + q_len], x[o3:o3 + q_len]
+                    s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = zero
+                    s20 = s21 = s22 = s23 = s30 = s31 = s32 = s33 = zero
+                    for q in range(q_len):
+                        e0, e1, e2, e3 = g0[q], g1[q], g2[q], g3[q]
+                        v0, v1, v2, v3 = x0[q], x1[q], x2[q], x3[q]
+                        s00 += e0 * v0; s01 += e0 * v1; s02 += e0 * v2; s03 += e0 * v3
+                        s10 += e1 * v0; s11 += e1 * v1; s12 += e1 * v2; s13 += e1 * v3
+                        s20 += e2 * v0; s21 += e2 * v1; s22 += e2 * v2; s23 += e2 * v3
+                        s30 += e3 * v0; s31 += e3 * v1; s32 += e3 * v2; s33 += e3 * v3
+                    p = part[f:f + 4, r:r + 4]
+                    p[0, 0] += s00; p[0, 1] += s01; p[0, 2] += s02; p[0, 3] += s03
+                    p[1, 0] += s10; p[1, 1] += s11; p[1, 2] += s12; p[1, 3] += s13
+                    p[2, 0] += s20; p[2, 1] += s21; p[2, 2] += s22; p[2, 3] += s23
+                    p[3, 0] += s30; p[3, 1] += s31; p[3, 2] += s32; p[3, 3] += s33
 
 
 # ----------------------------------------------------------------------------------------------
 # Fast kernels: the three conv maps, in terms of the correlations above
 # ----------------------------------------------------------------------------------------------
 
-def _phases_of(x, plan, c4):
-    """x (N, C, H, W) -> flat phases (N, C4, L), zero in the padding and in the extra channels."""
-    xf = np.zeros((x.shape[0], c4, plan.length), dtype=x.dtype)
+def _phases_of(x, plan):
+    """x (N, C, H, W) -> flat phases (N, C*L), zero in the padding."""
+    xf = np.zeros((x.shape[0], x.shape[1], plan.length), dtype=x.dtype)
     _to_phases(x, plan.s, plan.p, plan.hph, plan.wph, xf)
-    return xf
+    return xf.reshape(x.shape[0], -1)  # (N, C, L) -> (N, C*L)
 
 
 def _grid_of(dy, plan, f4):
@@ -421,11 +444,13 @@ def _conv_forward(x, w, b, s, p):
     n, c, h, wd = x.shape
     f, _, kh, kw = w.shape
     plan = _Plan(h, wd, kh, kw, s, p)
-    f4, c4 = _round_up4(f), _round_up4(c)
+    f4 = _round_up4(f)
+    row_offset = _rows_by_channel(c, plan)
+    wr = _weights_by_channel(w, f4, len(row_offset))
     bias = np.zeros(f4, dtype=x.dtype)
     bias[:f] = b
     yg = np.empty((n, f4, plan.q), dtype=x.dtype)
-    _gather(_phases_of(x, plan, c4), _blocked_weights(w, f4, c4), bias, plan.tap_offset, plan.q, yg)
+    _gather(_phases_of(x, plan), wr, bias, row_offset, plan.q, yg)
     y = np.empty((n, f, plan.ho, plan.wo), dtype=x.dtype)
     _from_grid(yg, plan.wph, y)
     return y
@@ -436,9 +461,11 @@ def _conv_backward_input(dy, w, h, wd, s, p, bias):
     n = dy.shape[0]
     f, c, kh, kw = w.shape
     plan = _Plan(h, wd, kh, kw, s, p)
-    f4, c4 = _round_up4(f), _round_up4(c)
-    dxf = np.zeros((n, c4, plan.length), dtype=dy.dtype)
-    _scatter(_grid_of(dy, plan, f4), _blocked_weights(w, f4, c4), plan.tap_offset, plan.q, dxf)
+    f4 = _round_up4(f)
+    row_offset, wr = _rows_by_tap(c, plan), _weights_by_tap(w, f4)
+    dxf = np.zeros((n, _round_up4(c), plan.length), dtype=dy.dtype)
+    # (N, C4, L) -> (N, C4*L) for the kernel, a view: the scatter fills dxf itself
+    _scatter(_grid_of(dy, plan, f4), wr, row_offset, plan.q, dxf.reshape(n, -1))
     dx = np.empty((n, c, h, wd), dtype=dy.dtype)
     _from_phases(dxf, s, p, plan.hph, plan.wph, bias, dx)
     return dx
@@ -449,12 +476,13 @@ def _conv_backward_weights(dy, x, kh, kw, s, p):
     n, c, h, wd = x.shape
     f = dy.shape[1]
     plan = _Plan(h, wd, kh, kw, s, p)
-    f4, c4 = _round_up4(f), _round_up4(c)
+    f4 = _round_up4(f)
+    row_offset = _rows_by_channel(c, plan)
     n_slices = min(n, numba.get_num_threads())
-    parts = np.zeros((n_slices, f4, c4, kh * kw), dtype=x.dtype)
-    _correlate_grads(_grid_of(dy, plan, f4), _phases_of(x, plan, c4), plan.tap_offset, plan.q, n_slices, parts)
-    # (F4, C4, kh*kw) -> (F, C, kh, kw)
-    return parts.sum(axis=0)[:f, :c].reshape(f, c, kh, kw)
+    parts = np.zeros((n_slices, f4, len(row_offset)), dtype=x.dtype)
+    _correlate_grads(_grid_of(dy, plan, f4), _phases_of(x, plan), row_offset, plan.q, n_slices, parts)
+    # (F4, R4) -> (F, C*T) -> (F, C, kh, kw)
+    return parts.sum(axis=0)[:f, :c * kh * kw].reshape(f, c, kh, kw)
 
 
 # ----------------------------------------------------------------------------------------------
