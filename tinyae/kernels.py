@@ -239,17 +239,31 @@ def _round_up4(n):
     return -(-n // 4) * 4
 
 
+@njit(cache=True)
+def _phase_columns(w, s, p, b, wph):
+    """The range of v with 0 <= v*s + b - p < w: the columns of image row that land in column phase b."""
+    v_lo = (p - b + s - 1) // s if p > b else 0
+    v_hi = min(wph, (w - 1 + p - b) // s + 1) if w - 1 + p - b >= 0 else 0
+    return v_lo, max(v_lo, v_hi)
+
+
 @njit(parallel=True, cache=True)
 def _to_phases(x, s, p, hph, wph, out):
-    """out[n, c, phase(a, b) + u*wph + v] = xpad[n, c, u*s + a, v*s + b]; out must be zeroed."""
+    """out[n, c, phase(a, b) + u*wph + v] = xpad[n, c, u*s + a, v*s + b]; out must be zeroed.
+
+    Image row hh goes to phase row (a, u) = divmod(hh + p, s) swapped; its columns v*s + b - p go,
+    for each column phase b, to one contiguous run of that phase row (a plain copy when s = 1).
+    """
     n_img, c_in, h, w = x.shape
     for n in prange(n_img):
         for c in range(c_in):
             for hh in range(h):
                 a, u = (hh + p) % s, (hh + p) // s
-                for ww in range(w):
-                    b, v = (ww + p) % s, (ww + p) // s
-                    out[n, c, (a * s + b) * hph * wph + u * wph + v] = x[n, c, hh, ww]
+                for b in range(s):
+                    v_lo, v_hi = _phase_columns(w, s, p, b, wph)
+                    start = (a * s + b) * hph * wph + u * wph
+                    for v in range(v_lo, v_hi):
+                        out[n, c, start + v] = x[n, c, hh, v * s + b - p]
 
 
 @njit(parallel=True, cache=True)
@@ -260,9 +274,11 @@ def _from_phases(flat, s, p, hph, wph, bias, out):
         for c in range(c_out):
             for hh in range(h):
                 a, u = (hh + p) % s, (hh + p) // s
-                for ww in range(w):
-                    b, v = (ww + p) % s, (ww + p) // s
-                    out[n, c, hh, ww] = flat[n, c, (a * s + b) * hph * wph + u * wph + v] + bias[c]
+                for b in range(s):
+                    v_lo, v_hi = _phase_columns(w, s, p, b, wph)
+                    start = (a * s + b) * hph * wph + u * wph
+                    for v in range(v_lo, v_hi):
+                        out[n, c, hh, v * s + b - p] = flat[n, c, start + v] + bias[c]
 
 
 @njit(parallel=True, cache=True)
@@ -297,11 +313,11 @@ def _rows_by_channel(c, plan):
     return row_offset
 
 
-def _weights_by_channel(w, f4, n_rows4):
-    """w (F, C, kh, kw) -> (F4, R4) matching _rows_by_channel, zero in the padding."""
+def _weights_by_channel(w, n_rows4):
+    """w (F, C, kh, kw) -> (F, R4) matching _rows_by_channel, zero in the padding."""
     f = w.shape[0]
-    wr = np.zeros((f4, n_rows4), dtype=w.dtype)
-    wr[:f, :w[0].size] = w.reshape(f, -1)  # (F, C, kh, kw) -> (F, C*T)
+    wr = np.zeros((f, n_rows4), dtype=w.dtype)
+    wr[:, :w[0].size] = w.reshape(f, -1)  # (F, C, kh, kw) -> (F, C*T)
     return wr
 
 
@@ -315,29 +331,33 @@ def _rows_by_tap(c, plan):
     return (plan.tap_offset[:, None] + np.arange(_round_up4(c))[None, :] * plan.length).reshape(-1)
 
 
-def _weights_by_tap(w, f4):
-    """w (F, C, kh, kw) -> (F4, T*C4) matching _rows_by_tap, zero in the padding."""
+def _weights_by_tap(w):
+    """w (F, C, kh, kw) -> (F, T*C4) matching _rows_by_tap, zero in the padding."""
     f, c, kh, kw = w.shape
-    wr = np.zeros((f4, kh * kw, _round_up4(c)), dtype=w.dtype)
-    wr[:f, :, :c] = w.reshape(f, c, kh * kw).transpose(0, 2, 1)  # (F, C, kh, kw) -> (F, T, C)
-    return wr.reshape(f4, -1)  # (F4, T, C4) -> (F4, T*C4)
+    wr = np.zeros((f, kh * kw, _round_up4(c)), dtype=w.dtype)
+    wr[:, :, :c] = w.reshape(f, c, kh * kw).transpose(0, 2, 1)  # (F, C, kh, kw) -> (F, T, C)
+    return wr.reshape(f, -1)  # (F, T, C4) -> (F, T*C4)
 
 
 # ----------------------------------------------------------------------------------------------
 # Fast kernels: the three correlations
+#
+# Each works on a tile of 4 output rows x 4 input rows: one pass over q loads 4 + 4 vectors and
+# does 16 multiply-adds, where one row at a time would do 1 multiply-add per load and store and
+# be limited by memory. The last F % 4 output rows use a 1 x 4 tile.
 # ----------------------------------------------------------------------------------------------
 
 @njit(parallel=True, cache=True, fastmath=_FMA)
 def _gather(xf, wr, bias, row_offset, q_len, yg):
     """yg[n, f, q] = bias[f] + sum_r wr[f, r] * xf[n, row_offset[r] + q]   (the forward correlation)
 
-    xf (N, M) flat phases of each image, wr (F4, R4), bias (F4,), yg (N, F4, q_len). Parallel over images.
+    xf (N, M) flat phases of each image, wr (F, R4), bias (F,), yg (N, F, q_len). Parallel over images.
     """
     n_img = xf.shape[0]
-    f4, n_rows = wr.shape
+    n_out, n_rows = wr.shape
     for n in prange(n_img):
         x = xf[n]
-        for f in range(0, f4, 4):
+        for f in range(0, n_out - n_out % 4, 4):
             a0, a1, a2, a3 = yg[n, f], yg[n, f + 1], yg[n, f + 2], yg[n, f + 3]
             a0[:] = bias[f]
             a1[:] = bias[f + 1]
@@ -353,27 +373,37 @@ def _gather(xf, wr, bias, row_offset, q_len, yg):
                 w30, w31, w32, w33 = w[3, 0], w[3, 1], w[3, 2], w[3, 3]
                 for q in range(q_len):
                     v0, v1, v2, v3 = x0[q], x1[q], x2[q], x3[q]
-                    a0[q] += w00 * v0 + w01 * v1 + w02 * v2 + w03 * v3
-                    a1[q] += w10 * v0 + w11 * v1 + w12 * v2 + w13 * v3
-                    a2[q] += w20 * v0 + w21 * v1 + w22 * v2 + w23 * v3
-                    a3[q] += w30 * v0 + w31 * v1 + w32 * v2 + w33 * v3
+                    # a + w*v + w*v + ...: left to right, a chain of 4 fused multiply-adds per row
+                    a0[q] = a0[q] + w00 * v0 + w01 * v1 + w02 * v2 + w03 * v3
+                    a1[q] = a1[q] + w10 * v0 + w11 * v1 + w12 * v2 + w13 * v3
+                    a2[q] = a2[q] + w20 * v0 + w21 * v1 + w22 * v2 + w23 * v3
+                    a3[q] = a3[q] + w30 * v0 + w31 * v1 + w32 * v2 + w33 * v3
+        for f in range(n_out - n_out % 4, n_out):
+            a0 = yg[n, f]
+            a0[:] = bias[f]
+            for r in range(0, n_rows, 4):
+                o0, o1, o2, o3 = row_offset[r], row_offset[r + 1], row_offset[r + 2], row_offset[r + 3]
+                x0, x1, x2, x3 = x[o0:o0 + q_len], x[o1:o1 + q_len], x[o2:o2 + q_len], x[o3:o3 + q_len]
+                w00, w01, w02, w03 = wr[f, r], wr[f, r + 1], wr[f, r + 2], wr[f, r + 3]
+                for q in range(q_len):
+                    a0[q] = a0[q] + w00 * x0[q] + w01 * x1[q] + w02 * x2[q] + w03 * x3[q]
 
 
 @njit(parallel=True, cache=True, fastmath=_FMA)
 def _scatter(dyg, wr, row_offset, q_len, dxf):
     """dxf[n, row_offset[r] + q] += sum_f wr[f, r] * dyg[n, f, q]   (the correlation back to the input)
 
-    dyg (N, F4, q_len) with zero junk columns, wr (F4, R4) from _rows_by_tap, dxf (N, M) zeroed.
+    dyg (N, F, q_len) with zero junk columns, wr (F, R4) from _rows_by_tap, dxf (N, M) zeroed.
     Each image writes only its own dxf[n], so the images run in parallel.
     """
     n_img = dxf.shape[0]
-    f4, n_rows = wr.shape
+    n_out, n_rows = wr.shape
     for n in prange(n_img):
         dx = dxf[n]
         for r in range(0, n_rows, 4):
             o0, o1, o2, o3 = row_offset[r], row_offset[r + 1], row_offset[r + 2], row_offset[r + 3]
             d0, d1, d2, d3 = dx[o0:o0 + q_len], dx[o1:o1 + q_len], dx[o2:o2 + q_len], dx[o3:o3 + q_len]
-            for f in range(0, f4, 4):
+            for f in range(0, n_out - n_out % 4, 4):
                 g0, g1, g2, g3 = dyg[n, f], dyg[n, f + 1], dyg[n, f + 2], dyg[n, f + 3]
                 w = wr[f:f + 4, r:r + 4]
                 w00, w01, w02, w03 = w[0, 0], w[0, 1], w[0, 2], w[0, 3]
@@ -382,10 +412,18 @@ def _scatter(dyg, wr, row_offset, q_len, dxf):
                 w30, w31, w32, w33 = w[3, 0], w[3, 1], w[3, 2], w[3, 3]
                 for q in range(q_len):
                     e0, e1, e2, e3 = g0[q], g1[q], g2[q], g3[q]
-                    d0[q] += w00 * e0 + w10 * e1 + w20 * e2 + w30 * e3
-                    d1[q] += w01 * e0 + w11 * e1 + w21 * e2 + w31 * e3
-                    d2[q] += w02 * e0 + w12 * e1 + w22 * e2 + w32 * e3
-                    d3[q] += w03 * e0 + w13 * e1 + w23 * e2 + w33 * e3
+                    d0[q] = d0[q] + w00 * e0 + w10 * e1 + w20 * e2 + w30 * e3
+                    d1[q] = d1[q] + w01 * e0 + w11 * e1 + w21 * e2 + w31 * e3
+                    d2[q] = d2[q] + w02 * e0 + w12 * e1 + w22 * e2 + w32 * e3
+                    d3[q] = d3[q] + w03 * e0 + w13 * e1 + w23 * e2 + w33 * e3
+            for f in range(n_out - n_out % 4, n_out):
+                g0 = dyg[n, f]
+                w00, w01, w02, w03 = wr[f, r], wr[f, r + 1], wr[f, r + 2], wr[f, r + 3]
+                for q in range(q_len):
+                    d0[q] += w00 * g0[q]
+                    d1[q] += w01 * g0[q]
+                    d2[q] += w02 * g0[q]
+                    d3[q] += w03 * g0[q]
 
 
 @njit(parallel=True, cache=True, fastmath=_FMA_SUMS)
@@ -395,17 +433,17 @@ def _correlate_grads(dyg, xf, row_offset, q_len, n_slices, parts):
     The caller adds the slices: dw = parts.sum(0). Each thread owns one slice of the batch and its
     own partial sums, so no two threads add into the same cell.
     """
-    n_img, f4, n_rows = xf.shape[0], dyg.shape[1], row_offset.shape[0]
+    n_img, n_out, n_rows = xf.shape[0], dyg.shape[1], row_offset.shape[0]
     zero = np.zeros(1, dtype=xf.dtype)[0]  # a 0 of the arrays' dtype keeps float32 sums in float32
     for k in prange(n_slices):
         part = parts[k]
         for n in range(k * n_img // n_slices, (k + 1) * n_img // n_slices):
             x = xf[n]
-            for f in range(0, f4, 4):
-                g0, g1, g2, g3 = dyg[n, f], dyg[n, f + 1], dyg[n, f + 2], dyg[n, f + 3]
-                for r in range(0, n_rows, 4):
-                    o0, o1, o2, o3 = row_offset[r], row_offset[r + 1], row_offset[r + 2], row_offset[r + 3]
-                    x0, x1, x2, x3 = x[o0:o0 + q_len], x[o1:o1 + q_len], x[o2:o2 + q_len], x[o3:o3 + q_len]
+            for r in range(0, n_rows, 4):
+                o0, o1, o2, o3 = row_offset[r], row_offset[r + 1], row_offset[r + 2], row_offset[r + 3]
+                x0, x1, x2, x3 = x[o0:o0 + q_len], x[o1:o1 + q_len], x[o2:o2 + q_len], x[o3:o3 + q_len]
+                for f in range(0, n_out - n_out % 4, 4):
+                    g0, g1, g2, g3 = dyg[n, f], dyg[n, f + 1], dyg[n, f + 2], dyg[n, f + 3]
                     s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = zero
                     s20 = s21 = s22 = s23 = s30 = s31 = s32 = s33 = zero
                     for q in range(q_len):
@@ -420,6 +458,14 @@ def _correlate_grads(dyg, xf, row_offset, q_len, n_slices, parts):
                     p[1, 0] += s10; p[1, 1] += s11; p[1, 2] += s12; p[1, 3] += s13
                     p[2, 0] += s20; p[2, 1] += s21; p[2, 2] += s22; p[2, 3] += s23
                     p[3, 0] += s30; p[3, 1] += s31; p[3, 2] += s32; p[3, 3] += s33
+                for f in range(n_out - n_out % 4, n_out):
+                    g0 = dyg[n, f]
+                    s00 = s01 = s02 = s03 = zero
+                    for q in range(q_len):
+                        e0 = g0[q]
+                        s00 += e0 * x0[q]; s01 += e0 * x1[q]; s02 += e0 * x2[q]; s03 += e0 * x3[q]
+                    p = part[f, r:r + 4]
+                    p[0] += s00; p[1] += s01; p[2] += s02; p[3] += s03
 
 
 # ----------------------------------------------------------------------------------------------
@@ -433,9 +479,9 @@ def _phases_of(x, plan):
     return xf.reshape(x.shape[0], -1)  # (N, C, L) -> (N, C*L)
 
 
-def _grid_of(dy, plan, f4):
-    """dy (N, F, Ho, Wo) -> (N, F4, Ho*Wph) with zero junk columns and zero extra rows."""
-    dyg = np.zeros((dy.shape[0], f4, plan.q), dtype=dy.dtype)
+def _grid_of(dy, plan):
+    """dy (N, F, Ho, Wo) -> (N, F, Ho*Wph) with zero junk columns."""
+    dyg = np.zeros((dy.shape[0], dy.shape[1], plan.q), dtype=dy.dtype)
     _to_grid(dy, plan.wph, dyg)
     return dyg
 
@@ -444,13 +490,9 @@ def _conv_forward(x, w, b, s, p):
     n, c, h, wd = x.shape
     f, _, kh, kw = w.shape
     plan = _Plan(h, wd, kh, kw, s, p)
-    f4 = _round_up4(f)
     row_offset = _rows_by_channel(c, plan)
-    wr = _weights_by_channel(w, f4, len(row_offset))
-    bias = np.zeros(f4, dtype=x.dtype)
-    bias[:f] = b
-    yg = np.empty((n, f4, plan.q), dtype=x.dtype)
-    _gather(_phases_of(x, plan), wr, bias, row_offset, plan.q, yg)
+    yg = np.empty((n, f, plan.q), dtype=x.dtype)
+    _gather(_phases_of(x, plan), _weights_by_channel(w, len(row_offset)), b, row_offset, plan.q, yg)
     y = np.empty((n, f, plan.ho, plan.wo), dtype=x.dtype)
     _from_grid(yg, plan.wph, y)
     return y
@@ -461,11 +503,9 @@ def _conv_backward_input(dy, w, h, wd, s, p, bias):
     n = dy.shape[0]
     f, c, kh, kw = w.shape
     plan = _Plan(h, wd, kh, kw, s, p)
-    f4 = _round_up4(f)
-    row_offset, wr = _rows_by_tap(c, plan), _weights_by_tap(w, f4)
     dxf = np.zeros((n, _round_up4(c), plan.length), dtype=dy.dtype)
     # (N, C4, L) -> (N, C4*L) for the kernel, a view: the scatter fills dxf itself
-    _scatter(_grid_of(dy, plan, f4), wr, row_offset, plan.q, dxf.reshape(n, -1))
+    _scatter(_grid_of(dy, plan), _weights_by_tap(w), _rows_by_tap(c, plan), plan.q, dxf.reshape(n, -1))
     dx = np.empty((n, c, h, wd), dtype=dy.dtype)
     _from_phases(dxf, s, p, plan.hph, plan.wph, bias, dx)
     return dx
@@ -476,13 +516,12 @@ def _conv_backward_weights(dy, x, kh, kw, s, p):
     n, c, h, wd = x.shape
     f = dy.shape[1]
     plan = _Plan(h, wd, kh, kw, s, p)
-    f4 = _round_up4(f)
     row_offset = _rows_by_channel(c, plan)
     n_slices = min(n, numba.get_num_threads())
-    parts = np.zeros((n_slices, f4, len(row_offset)), dtype=x.dtype)
-    _correlate_grads(_grid_of(dy, plan, f4), _phases_of(x, plan), row_offset, plan.q, n_slices, parts)
-    # (F4, R4) -> (F, C*T) -> (F, C, kh, kw)
-    return parts.sum(axis=0)[:f, :c * kh * kw].reshape(f, c, kh, kw)
+    parts = np.zeros((n_slices, f, len(row_offset)), dtype=x.dtype)
+    _correlate_grads(_grid_of(dy, plan), _phases_of(x, plan), row_offset, plan.q, n_slices, parts)
+    # (F, R4) -> (F, C*T) -> (F, C, kh, kw)
+    return parts.sum(axis=0)[:, :c * kh * kw].reshape(f, c, kh, kw)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -494,7 +533,7 @@ def conv2d_forward(x, w, b, stride, padding):
     _check_conv_args(x, w, stride, padding)
     _check_array("b", b, 1)
     _check_same_dtype(x=x, w=w, b=b)
-    x, w = np.ascontiguousarray(x), np.ascontiguousarray(w)
+    x, w, b = np.ascontiguousarray(x), np.ascontiguousarray(w), np.ascontiguousarray(b)
     return _conv_forward(x, w, b, int(stride), int(padding))
 
 
