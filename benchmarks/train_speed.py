@@ -16,6 +16,11 @@ Also measured: Numba's first-call compile time with an empty cache and with a wa
     python benchmarks/train_speed.py                    # all models, 20 timed steps each
     python benchmarks/train_speed.py --quick            # 3 timed steps, no compile timing
     python benchmarks/train_speed.py --models a,b --steps 50 --batch 64 --profile
+    NUMBA_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/train_speed.py   # one core each
+
+Threads: PyTorch gets Numba's thread count; OpenBLAS (tinyae's Dense layers) reads its own from the
+environment. On a machine shared with other jobs, wall-clock times swing with their load; the
+CPU-time column (process CPU seconds per step) is steadier, and exact for one thread.
 """
 
 import argparse
@@ -61,7 +66,7 @@ def tinyae_denoising_ae(x, target, rng):
         _, dy = losses.mse(net.forward(x), target)
         net.backward(dy)
         opt.step(net.parameters())
-    return step, net
+    return step, (net,)
 
 
 def tinyae_conv_vae(x, rng):
@@ -158,17 +163,17 @@ def torch_dense_ae(x):
 # ---- measurement --------------------------------------------------------------------------------------
 
 def timed_steps(step, n):
-    """Wall-clock seconds of each of n calls."""
+    """(wall-clock seconds, process CPU seconds) of each of n calls."""
     times = []
     for _ in range(n):
-        t0 = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         step()
-        times.append(time.perf_counter() - t0)
+        times.append((time.perf_counter() - wall, time.process_time() - cpu))
     return times
 
 
 def compare(steps, n_steps, rounds=5):
-    """Median seconds per step of each named step(), timed in alternating rounds after 2 warm-up calls."""
+    """Median (wall, CPU) seconds per step of each named step(), in alternating rounds after 2 warm-up calls."""
     for step in steps.values():
         step()
         step()
@@ -177,7 +182,8 @@ def compare(steps, n_steps, rounds=5):
     for _ in range(rounds):
         for name, step in steps.items():
             times[name] += timed_steps(step, per_round)
-    return {name: statistics.median(t) for name, t in times.items()}
+    return {name: (statistics.median(w for w, _ in t), statistics.median(c for _, c in t))
+            for name, t in times.items()}
 
 
 def layer_profile(net, x, repeats=3):
@@ -190,8 +196,8 @@ def layer_profile(net, x, repeats=3):
     for layer, h in zip(net.layers, inputs):
         y = layer.forward(h)
         dy = np.random.default_rng(0).standard_normal(y.shape).astype(y.dtype)
-        fwd = min(timed_steps(lambda: layer.forward(h), repeats))
-        bwd = min(timed_steps(lambda: layer.backward(dy), repeats))
+        fwd = min(wall for wall, _ in timed_steps(lambda: layer.forward(h), repeats))
+        bwd = min(wall for wall, _ in timed_steps(lambda: layer.backward(dy), repeats))
         rows.append((layer.name, fwd * 1e3, bwd * 1e3))
     return rows
 
@@ -255,7 +261,8 @@ def main(argv=None):
     clean = rng.random((args.batch, 1, 28, 28), dtype=np.float32)
     noisy = np.clip(clean + 0.3 * rng.standard_normal(clean.shape, dtype=np.float32), 0, 1)
     names = {"a": "conv denoising AE", "b": "conv VAE", "c": "dense AE 784-512-2-512-784"}
-    print(f"\n{'model':<30}{'tinyae img/s':>14}{'PyTorch img/s':>15}{'ratio':>8}")
+    print(f"\n{'':<30}{'images per wall-clock second':^37}{'images per CPU second':^37}")
+    print(f"{'model':<30}" + f"{'tinyae':>12}{'PyTorch':>12}{'ratio':>10}   " * 2)
     for m in models:
         build = {"a": lambda: tinyae_denoising_ae(noisy, clean, np.random.default_rng(0)),
                  "b": lambda: tinyae_conv_vae(clean, np.random.default_rng(0)),
@@ -266,9 +273,12 @@ def main(argv=None):
             steps["torch"] = {"a": lambda: torch_denoising_ae(noisy, clean), "b": lambda: torch_conv_vae(clean),
                               "c": lambda: torch_dense_ae(clean)}[m]()
         sec = compare(steps, n_steps)
-        ours = args.batch / sec["tinyae"]
-        theirs = args.batch / sec["torch"] if "torch" in sec else float("nan")
-        print(f"{m} {names[m]:<28}{ours:>14.0f}{theirs:>15.0f}{ours / theirs:>8.2f}", flush=True)
+        row = f"{m} {names[m]:<28}"
+        for k in (0, 1):  # wall clock, then CPU time
+            ours = args.batch / sec["tinyae"][k]
+            theirs = args.batch / sec["torch"][k] if "torch" in sec else float("nan")
+            row += f"{ours:>12.0f}{theirs:>12.0f}{ours / theirs:>10.2f}   "
+        print(row, flush=True)
         if args.profile:
             x = {"a": noisy, "b": clean, "c": clean.reshape(args.batch, -1)}[m]
             for net in nets:
