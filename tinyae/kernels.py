@@ -26,17 +26,24 @@ at offset (u // s)*Wph + v // s, and the same unit-stride loop serves every stri
 The loops work on 4 output rows x 4 input rows at a time (16 multiply-adds per loaded vector
 of each), because a single multiply-add per load and store would be limited by memory, not math.
 
-Why this strategy (measured on this machine: 2-core Xeon, AVX-512, float32, batch 128,
-the tutorial's conv 64 -> 64 channels on 14x14, forward, NumPy 2.4 / OpenBLAS 0.3.31 / Numba 0.68):
-  * im2col + BLAS (NumPy matmul on the (C*kh*kw, N*Ho*Wo) patch matrix): the GEMM alone runs at
-    ~240 GFLOP/s (7.7 ms), but building the 58 MB patch matrix and reshaping the result brought
-    the whole forward to ~19 ms; its backward (col2im) to ~40 ms. Alternating Numba's OpenMP
-    threads with OpenBLAS's threads also cost ~6 ms per switch while both spin.
-  * direct loops, one multiply-add per load/store: ~83 GFLOP/s (22 ms).
-  * flat shifted planes with 4 x 4 register tiles (this file): ~160 GFLOP/s (11.5 ms), nothing
-    but the (padded) input copied, and no BLAS threads to fight with.
-PyTorch 2.13 (oneDNN, hand-written AVX-512 assembly) runs the same layer in ~4.8 ms; the gap is
-the price of readable loops compiled by LLVM. See benchmarks/train_speed.py for whole models.
+Why this strategy. Measured on this machine (a 2-core AVX-512 Xeon VM, float32, NumPy 2.4 with
+OpenBLAS 0.3.31, Numba 0.68, PyTorch 2.13) on the tutorial's 3x3 conv 64 -> 64 channels, 14x14:
+batch 128 on 2 threads while the machine was quiet, and one thread's CPU time once other jobs loaded it.
+  * im2col + NumPy matmul over the whole batch: the GEMM alone ran at ~240 GFLOP/s (7.7 ms), but the
+    58 MB patch matrix took the forward to ~19 ms and the col2im backward to ~40 ms. Numba's OpenMP
+    threads and OpenBLAS's threads, alternating, cost up to ~6 ms per switch while both spin-wait.
+  * im2col of the flat shifted planes below, in L2-sized chunks, + matmul: 119 GFLOP/s per core on
+    one thread (the copies are plain memcpy rows, 11% of the time); on 2 threads the copies run on
+    one core and OpenBLAS reaches only ~130 GFLOP/s per core on these thin (64 x 576) GEMMs, so the
+    estimated end-to-end gain was 10-20%, for two thread pools to keep apart. Not taken.
+  * direct loops, one multiply-add per load and store: 83 GFLOP/s on 2 threads (22 ms).
+  * flat shifted planes with 4 x 4 tiles (this file): 160 GFLOP/s on 2 threads (11.5 ms), 65-85 per
+    core on one thread, with nothing copied but the padded input, and one thread pool.
+PyTorch (oneDNN's hand-written AVX-512 kernels) runs that layer at ~380 GFLOP/s (4.8 ms forward,
+one thread: ~190 GFLOP/s); the LLVM code for these loops is bound by loads and stores at about half
+that (512-bit vectors instead of LLVM's default 256-bit changed nothing). On thin layers the order
+flips: the tutorial's last conv (64 -> 1 channel, 28x28) takes 6.6 ms forward + backward per 32
+images on one thread here against PyTorch's 10.2 ms, and the first (1 -> 64) about the same.
 
 Rules kept here: ``prange`` runs over independent outputs only (images for y and dx; batch slices
 with their own partial sums for dw, added up afterwards), so no two threads ever add into the
