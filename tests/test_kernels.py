@@ -83,6 +83,14 @@ def test_conv2d_non_contiguous_inputs():
                      (K.conv2d_forward_naive(x_view, wt, b, 1, 1),), EXACT, "strided view")
 
 
+def test_empty_batch():
+    x, wt, b = conv_arrays(np.random.default_rng(0), 0, 3, 4, 5, 5, 3)
+    y = K.conv2d_forward(x, wt, b, 2, 1)
+    assert y.shape == (0, 4, 3, 3)
+    dx, dw, db = K.conv2d_backward(y, x, wt, 2, 1)
+    assert dx.shape == x.shape and not dw.any() and not db.any()
+
+
 # ---- the naive twins are the true derivatives ---------------------------------------------------
 
 def check_derivatives(forward, backward, arrays, rng):

@@ -483,7 +483,7 @@ def _phases_of(x, plan):
     """x (N, C, H, W) -> flat phases (N, C*L), zero in the padding."""
     xf = np.zeros((x.shape[0], x.shape[1], plan.length), dtype=x.dtype)
     _to_phases(x, plan.s, plan.p, plan.hph, plan.wph, xf)
-    return xf.reshape(x.shape[0], -1)  # (N, C, L) -> (N, C*L)
+    return xf.reshape(x.shape[0], x.shape[1] * plan.length)  # (N, C, L) -> (N, C*L)
 
 
 def _grid_of(dy, plan):
@@ -511,8 +511,8 @@ def _conv_backward_input(dy, w, h, wd, s, p, bias):
     f, c, kh, kw = w.shape
     plan = _Plan(h, wd, kh, kw, s, p)
     dxf = np.zeros((n, _round_up4(c), plan.length), dtype=dy.dtype)
-    # (N, C4, L) -> (N, C4*L) for the kernel, a view: the scatter fills dxf itself
-    _scatter(_grid_of(dy, plan), _weights_by_tap(w), _rows_by_tap(c, plan), plan.q, dxf.reshape(n, -1))
+    flat = dxf.reshape(n, dxf.shape[1] * plan.length)  # (N, C4, L) -> (N, C4*L), a view: fills dxf
+    _scatter(_grid_of(dy, plan), _weights_by_tap(w), _rows_by_tap(c, plan), plan.q, flat)
     dx = np.empty((n, c, h, wd), dtype=dy.dtype)
     _from_phases(dxf, s, p, plan.hph, plan.wph, bias, dx)
     return dx
