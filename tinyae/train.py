@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tinyae import models
 from tinyae.errors import TinyAEError
 
 
@@ -182,8 +183,7 @@ def fit(model, optimizer, x_train, target_train=None, *, epochs, batch_size, rng
     train_idx, val_set = _validation_split(x_train, target_train, x_val, target_val, val_fraction, rng)
     steps = math.ceil(len(train_idx) / batch_size)
     meter = ProgressLine(epochs, steps, batch_size) if progress else None
-    settings = {"epochs": epochs, "batch_size": batch_size, "val_fraction": val_fraction, "patience": patience,
-                "optimizer": optimizer_settings(optimizer)}
+    settings = {"epochs": epochs, "batch_size": batch_size, "val_fraction": val_fraction, "patience": patience}
     history, best, since_best = History(), None, 0
     start = time.perf_counter()
     with _InterruptFlag() as interrupt:
@@ -210,7 +210,7 @@ def fit(model, optimizer, x_train, target_train=None, *, epochs, batch_size, rng
                     meter.end_epoch(epoch, loss, val_loss)
                 history.seconds = time.perf_counter() - start
                 if checkpoint_path is not None:
-                    _save(model, checkpoint_path, settings, history)
+                    _save(model, optimizer, checkpoint_path, settings, history)
                 if on_epoch_end is not None and on_epoch_end(epoch, history):
                     break
                 if patience is not None and since_best >= patience:
@@ -227,7 +227,7 @@ def fit(model, optimizer, x_train, target_train=None, *, epochs, batch_size, rng
         _restore(model, best)
     history.seconds = time.perf_counter() - start
     if checkpoint_path is not None and (history.interrupted or patience is not None):
-        _save(model, checkpoint_path, settings, history)
+        _save(model, optimizer, checkpoint_path, settings, history)
     return history
 
 
@@ -329,9 +329,9 @@ def optimizer_settings(optimizer):
     return {"name": type(optimizer).__name__, **numbers, "steps": int(getattr(optimizer, "t", 0))}
 
 
-def _save(model, path, settings, history):
-    from tinyae import models  # models imports the model classes; importing it lazily keeps this module light
-    models.save(model, path, force=True, training={**settings, "history": history.as_dict()})
+def _save(model, optimizer, path, settings, history):
+    training = {**settings, "optimizer": optimizer_settings(optimizer), "history": history.as_dict()}
+    models.save(model, path, force=True, training=training)
 
 
 def _kept(checkpoint_path, history):
