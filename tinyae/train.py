@@ -216,6 +216,8 @@ def fit(model, optimizer, x_train, target_train=None, *, epochs, batch_size, rng
                 if patience is not None and since_best >= patience:
                     history.stopped_early = True
                     break
+                if interrupt.requested:  # Ctrl-C during validation or saving
+                    raise KeyboardInterrupt
         except _SecondInterrupt:
             raise
         except KeyboardInterrupt:
