@@ -4,7 +4,8 @@
                   [--animate FRAMES [--path slerp|lerp] [--play pingpong|loop] [--fps FPS]]
                   [--format texturepacker|godot|tiled|all] [--name NAME] [--godot-dir RES_DIR] --out DIR [--force]
         DIR/NAME.png   the packed sheet (always)
-        DIR/NAME.json  TexturePacker JSON (Hash) with "animations" and Aseprite "frameTags"
+        DIR/NAME.json  TexturePacker JSON (Hash) with "animations"; "frameTags" for --play loop, since an
+                       Aseprite tag names a run of frames, which a ping-pong order is not
         DIR/NAME.tres  Godot 4 SpriteFrames, the PNG at res://RES_DIR/NAME.png (default procgen_sprites)
         DIR/NAME.tsx   Tiled tileset with one <animation> per animated sprite
     procgen godot-addon --into PROJECT_DIR [--force]
