@@ -158,8 +158,10 @@ def run_info(args):
     training = spec.get("training")
     if training:
         h = training.get("history", {})
+        opt = dict(training.get("optimizer") or {})
+        opt_text = f"{opt.pop('name', '?')}(" + ", ".join(f"{k}={v}" for k, v in opt.items()) + ")"
         print(f"\ntraining: {training.get('epochs')} epochs planned, batch {training.get('batch_size')}, "
-              f"optimizer {training.get('optimizer')}")
+              f"optimizer {opt_text}")
         if h.get("loss"):
             print(f"  epochs done {len(h['loss'])}, last loss {h['loss'][-1]:.5g}"
                   + (f", best val_loss {min(h['val_loss']):.5g} at epoch {h['best_epoch']}" if h.get("val_loss") else "")
