@@ -56,8 +56,8 @@ def parse_args(argv):
         assert len(args.size) == 2 and min(args.size) >= 64
     except (ValueError, AssertionError):
         parser.error(f"--size must be WIDTHxHEIGHT of at least 64x64 pixels, got {args.size!r}")
-    if args.headless and args.screenshot is None:
-        parser.error("--headless needs --screenshot PATH")
+    if args.headless and (args.screenshot is None or args.frames < 2):
+        parser.error("--headless needs --screenshot PATH and --frames of at least 2 (a step out and one back)")
     if args.screenshot is not None and args.screenshot.exists() and not args.force:
         sys.exit(f"error: {args.screenshot} already exists; pass --force to overwrite it")
     try:

@@ -71,6 +71,28 @@ def test_the_scripted_walk_returns_to_its_start():
     assert walk[:20] == [(-dx, -dy) for dx, dy in reversed(walk[20:40])]
 
 
+def test_arrow_keys_and_wasd_walk():
+    pygame = pytest.importorskip("pygame")
+    world = load_world()
+    pressed = lambda *keys: {k: k in keys for k in (pygame.K_RIGHT, pygame.K_LEFT, pygame.K_UP, pygame.K_DOWN,
+                                                     pygame.K_d, pygame.K_a, pygame.K_w, pygame.K_s)}
+    assert world._keys_to_move(pygame, pressed(pygame.K_RIGHT, pygame.K_w)) == (world.STEP, -world.STEP)
+    assert world._keys_to_move(pygame, pressed(pygame.K_a, pygame.K_DOWN)) == (-world.STEP, world.STEP)
+    assert world._keys_to_move(pygame, pressed(pygame.K_LEFT, pygame.K_d)) == (0, 0)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--headless", "--frames", "5"], "--headless needs --screenshot"),
+    (["--headless", "--frames", "1", "--screenshot", "x.png"], "--frames of at least 2"),
+    (["--size", "10x10"], "--size must be WIDTHxHEIGHT"),
+    (["--model", "nowhere.npz"], "is neither"),
+])
+def test_bad_demo_arguments_exit_2(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit:
+        load_world().parse_args(argv)
+    assert exit.value.code == 2 and message in capsys.readouterr().err
+
+
 def test_the_module_imports_without_pygame():
     code = ("import sys; sys.modules['pygame'] = None; sys.path.insert(0, sys.argv[1]); "
             "import world; print(world.WorldCells.__name__)")
