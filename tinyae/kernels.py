@@ -51,6 +51,8 @@ same cell. fastmath is limited to FMA contraction (and, for the dw sums, reassoc
 results match the naive twins to ~1e-15 relative in float64.
 """
 
+from contextlib import contextmanager
+
 import numba
 import numpy as np
 from numba import njit, prange
@@ -60,6 +62,23 @@ from tinyae.errors import ShapeError
 _FLOATS = (np.float32, np.float64)
 _FMA = {"contract"}  # allow a*b + c -> one fused multiply-add; changes results by < 1 ulp per step
 _FMA_SUMS = {"contract", "reassoc"}  # also let LLVM split a long sum into vector lanes
+_PARALLEL_WORK = 2_000_000  # multiply-adds (or pooled pixels x 64) below which one thread is faster
+
+
+@contextmanager
+def _threads_for(work):
+    """Run a call with ``work`` multiply-adds on one thread if it is small, else on all of Numba's.
+
+    Each parallel loop costs a thread wake-up and a barrier: ~10 us on an idle machine, but tens of
+    milliseconds when other processes hold the cores (measured: a 2x3x5x5 conv took 50 ms on 2
+    threads under load, 33 us on one). Gradient checks make thousands of such calls.
+    """
+    before = numba.get_num_threads()
+    numba.set_num_threads(1 if work < _PARALLEL_WORK else before)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -541,7 +560,10 @@ def conv2d_forward(x, w, b, stride, padding):
     _check_array("b", b, 1)
     _check_same_dtype(x=x, w=w, b=b)
     x, w, b = np.ascontiguousarray(x), np.ascontiguousarray(w), np.ascontiguousarray(b)
-    return _conv_forward(x, w, b, int(stride), int(padding))
+    s, p = int(stride), int(padding)
+    ho, wo = _conv_out_size(x.shape[2], w.shape[2], s, p), _conv_out_size(x.shape[3], w.shape[3], s, p)
+    with _threads_for(x.shape[0] * w.size * ho * wo):
+        return _conv_forward(x, w, b, s, p)
 
 
 def conv2d_backward(dy, x, w, stride, padding):
@@ -555,8 +577,9 @@ def conv2d_backward(dy, x, w, stride, padding):
     if dy.shape != expected:
         raise ShapeError(f"conv2d_backward: expected dy of shape {expected}, got {dy.shape}")
     dy, x, w = np.ascontiguousarray(dy), np.ascontiguousarray(x), np.ascontiguousarray(w)
-    dx = _conv_backward_input(dy, w, x.shape[2], x.shape[3], s, p, np.zeros(x.shape[1], dtype=x.dtype))
-    dw = _conv_backward_weights(dy, x, kh, kw, s, p)
+    with _threads_for(dy.shape[0] * w.size * dy.shape[2] * dy.shape[3]):
+        dx = _conv_backward_input(dy, w, x.shape[2], x.shape[3], s, p, np.zeros(x.shape[1], dtype=x.dtype))
+        dw = _conv_backward_weights(dy, x, kh, kw, s, p)
     return dx, dw, dy.sum(axis=(0, 2, 3))
 
 
@@ -573,7 +596,8 @@ def conv_transpose2d_forward(x, w, b, stride, padding, output_padding):
     _, _, kh, kw = w.shape
     ho, wo = _transpose_out_size(x.shape[2], kh, s, p, op), _transpose_out_size(x.shape[3], kw, s, p, op)
     x, w = np.ascontiguousarray(x), np.ascontiguousarray(w)
-    return _conv_backward_input(x, w, ho, wo, s, p, np.ascontiguousarray(b))
+    with _threads_for(x.shape[0] * w.size * x.shape[2] * x.shape[3]):
+        return _conv_backward_input(x, w, ho, wo, s, p, np.ascontiguousarray(b))
 
 
 def conv_transpose2d_backward(dy, x, w, stride, padding, output_padding):
@@ -588,8 +612,9 @@ def conv_transpose2d_backward(dy, x, w, stride, padding, output_padding):
     if dy.shape != expected:
         raise ShapeError(f"conv_transpose2d_backward: expected dy of shape {expected}, got {dy.shape}")
     dy, x, w = np.ascontiguousarray(dy), np.ascontiguousarray(x), np.ascontiguousarray(w)
-    dx = _conv_forward(dy, w, np.zeros(c_in, dtype=dy.dtype), s, p)
-    dw = _conv_backward_weights(x, dy, kh, kw, s, p)  # (C_in, C_out, kh, kw), the layout of w
+    with _threads_for(x.shape[0] * w.size * x.shape[2] * x.shape[3]):
+        dx = _conv_forward(dy, w, np.zeros(c_in, dtype=dy.dtype), s, p)
+        dw = _conv_backward_weights(x, dy, kh, kw, s, p)  # (C_in, C_out, kh, kw), the layout of w
     return dx, dw, dy.sum(axis=(0, 2, 3))
 
 
@@ -637,7 +662,8 @@ def maxpool2d_forward(x, size, pad_bottom_right):
     x = np.ascontiguousarray(x)
     y = np.empty((x.shape[0], x.shape[1], ho, wo), dtype=x.dtype)
     argmax = np.empty(y.shape, dtype=np.int64)
-    _maxpool_forward(x, size, y, argmax)
+    with _threads_for(64 * x.size):
+        _maxpool_forward(x, size, y, argmax)
     return y, argmax
 
 
@@ -647,5 +673,6 @@ def maxpool2d_backward(dy, argmax, x_shape):
     if argmax.shape != dy.shape:
         raise ShapeError(f"maxpool2d_backward: argmax {argmax.shape} and dy {dy.shape} must match")
     dx = np.empty(tuple(int(a) for a in x_shape), dtype=dy.dtype)
-    _maxpool_backward(np.ascontiguousarray(dy), np.ascontiguousarray(argmax), dx)
+    with _threads_for(64 * dx.size):
+        _maxpool_backward(np.ascontiguousarray(dy), np.ascontiguousarray(argmax), dx)
     return dx
