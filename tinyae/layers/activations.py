@@ -53,7 +53,7 @@ class ReLU(_Elementwise):
     def forward(self, x, training=True):
         self.check_any(x)
         self.mask = x > 0
-        return np.where(self.mask, x, 0).astype(x.dtype, copy=False)
+        return np.maximum(x, 0)
 
     def backward(self, dy):
         self.check_grad(dy, self.mask.shape)

