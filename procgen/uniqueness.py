@@ -74,7 +74,7 @@ def features(sprites):
     pixels = BLOCK * BLOCK
 
     def block_sums(a):  # (N, H, W) -> (N, H/4 * W/4)
-        return a.reshape(n, h // BLOCK, BLOCK, w // BLOCK, BLOCK).sum(axis=(2, 4)).reshape(n, -1)
+        return a.reshape(n, h // BLOCK, BLOCK, w // BLOCK, BLOCK).sum(axis=(2, 4)).reshape(n, h * w // pixels)
 
     cover = (2 * block_sums(alpha) + pixels) // (2 * pixels)
     den = 1000 * 255 * pixels
@@ -139,12 +139,11 @@ class FeatureIndex:
 
 
 def _principal_directions(vectors, p):
-    """(F, min(p, F)) orthonormal columns: the top principal directions of the vectors."""
+    """(F, min(p, F)) orthonormal columns: the top eigenvectors of the vectors' covariance."""
     x = vectors.astype(np.float64)
     x -= x.mean(axis=0)
-    _, _, vt = np.linalg.svd(x[:: max(1, len(x) // 4096)], full_matrices=False)  # a subsample is enough to prune
-    q, _ = np.linalg.qr(vt[:p].T)  # re-orthonormalize: the bound needs orthonormal columns
-    return q
+    _, eigenvectors = np.linalg.eigh(x.T @ x)  # ascending eigenvalues; eigh's vectors are orthonormal
+    return np.ascontiguousarray(eigenvectors[:, ::-1][:, :p])
 
 
 def near_pairs(vectors, limit, basis):

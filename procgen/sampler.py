@@ -1,0 +1,391 @@
+"""SpriteSampler: a trained VAE decoder as a source of unique, reproducible sprites for game worlds.
+
+A sprite is made in four steps, each a pure function of its inputs:
+
+    key      seeding.key(world, kind, x, y, cls) for a world cell, seeding.batch_key(seed, i, kind, cls)
+             for the i-th sprite of a batch; candidate k >= 1 uses uniqueness.attempt_key(key, k)
+    latent   eps = seeding.latent_from_key(key, d) ~ N(0, I); z = eps from the prior, or
+             z = mean_c + sqrt(var_c) * eps from class c's latent Gaussian (centroid and learned spread)
+    bytes    decoder.DenseDecoder: the same bytes alone, in any batch and on any number of threads
+    sprite   sprites.postprocess: binary alpha and mirror give the canonical sprite, which uniqueness
+             and novelty judge; palette, outline and scale only style it afterwards
+
+Which candidate a sprite keeps is decided by the rules in ``procgen.uniqueness``: near-duplicates
+(distance < ``uniqueness``) are redrawn against earlier sprites of a batch or higher-priority cells
+within ``radius`` of a world cell, and candidates closer than ``novelty`` to a training image
+are redrawn; both are bounded by ``max_attempts`` and counted in ``RedrawStats``.
+"""
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from procgen import seeding
+from procgen.decoder import DenseDecoder
+from procgen.errors import ProcgenError
+from procgen.sprites import postprocess
+from procgen.uniqueness import (BLOCK, CellCache, FeatureIndex, RedrawStats, attempt_key, closure, features, near_pairs,
+                                pooling_basis, resolve, ssd_limit)
+
+SHIPPED = ("plants", "clothing")
+DEFAULT_UNIQUENESS = 0.06  # see procgen/models/README.md for how the defaults were calibrated
+DEFAULT_NOVELTY = 0.04
+_CHUNK = 2048  # sprites per decode + post-process pass, bounding memory
+
+
+@dataclass
+class Candidates:
+    """Decoded candidates: keys (n,) uint64, latents (n, d) float32, data (n, C, H, W) uint8 bytes,
+    canonical (n, H, W, 4) uint8 sprites, feats (n, F) uint8, novel (n,) bool."""
+
+    keys: np.ndarray
+    latents: np.ndarray
+    data: np.ndarray
+    canonical: np.ndarray
+    feats: np.ndarray
+    novel: np.ndarray
+
+
+@dataclass
+class SampleResult:
+    """What ``sample`` and ``region`` return, one row per sprite (region: row-major over the cells).
+
+    sprites (n, H*s, W*s, 4) uint8; keys (n,) uint64 each sprite's own key; attempts (n,) the
+    candidate kept, whose key is ``attempt_key(key, attempt)``; latents (n, d) float32 the codes
+    decoded; cls the class name or None; stats the redraws this call made.
+    """
+
+    sprites: np.ndarray
+    keys: np.ndarray
+    attempts: np.ndarray
+    latents: np.ndarray
+    cls: str | None
+    stats: RedrawStats
+
+
+class SpriteSampler:
+    """Sprites from a VAE decoder: ``sample(n, seed)`` for batches, ``sprite_at(world, x, y)`` for worlds.
+
+    decoder: a DenseDecoder. kind: the name mixed into every key ("plants"), so two models never
+    share sprites. class_names, class_mean, class_var: per-class latent Gaussians (K names, (K, d)
+    arrays) or None. index: a FeatureIndex of the training images, or None to skip novelty.
+    uniqueness, novelty: distance thresholds (see procgen.uniqueness); alpha_threshold: where a pixel
+    turns opaque, unless a call says otherwise (the novelty index was built with the model's);
+    radius: Chebyshev radius within which world cells differ; max_attempts: candidates per sprite.
+    """
+
+    def __init__(self, decoder, kind, class_names=None, class_mean=None, class_var=None, index=None, *,
+                 uniqueness=DEFAULT_UNIQUENESS, novelty=DEFAULT_NOVELTY, alpha_threshold=0.5, radius=1,
+                 max_attempts=16, cache_cells=1 << 16):
+        self.decoder, self.kind = decoder, kind
+        self.class_names = list(class_names or [])
+        self.class_mean = None if class_mean is None else np.asarray(class_mean, np.float64)
+        self.class_std = None if class_var is None else np.sqrt(np.asarray(class_var, np.float64))
+        if self.class_names and (self.class_mean is None or len(self.class_mean) != len(self.class_names)):
+            raise ProcgenError(f"{len(self.class_names)} class names need as many latent Gaussians, found "
+                               f"{0 if self.class_mean is None else len(self.class_mean)}")
+        self.index = index
+        c, h, w = decoder.image_shape
+        self.n_features = 2 * (h // BLOCK) * (w // BLOCK)
+        self.unique_limit = ssd_limit(uniqueness, self.n_features)
+        self.novel_limit = ssd_limit(novelty, self.n_features)
+        self.thresholds = {"uniqueness": float(uniqueness), "novelty": float(novelty)}
+        for name, value, least in (("radius", radius, 1), ("max_attempts", max_attempts, 1)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+                raise ProcgenError(f"{name} must be an int >= {least}, got {value!r}")
+        self.radius, self.max_attempts = int(radius), int(max_attempts)
+        self.alpha_threshold = float(alpha_threshold)
+        self.basis = index.basis if index is not None else pooling_basis(self.n_features)
+        self.cache = CellCache(cache_cells)
+        self.stats = RedrawStats()
+
+    # --- loading ---------------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, model="plants", **options):
+        """A sampler for a shipped model ("plants", "clothing") or a VAE checkpoint path; options as __init__.
+
+        The thresholds default to those recorded in the checkpoint. The novelty index is read from
+        ``<stem>.novelty.npz`` beside the checkpoint; without one, novelty is not checked.
+        Raises ProcgenError for a missing or damaged file or a decoder with no fixed-order kernel.
+        """
+        arguments, thresholds = load_model(_model_path(model))
+        return cls(**arguments, **{**thresholds, **options})
+
+    # --- candidates ------------------------------------------------------------------------------
+
+    def class_index(self, cls):
+        """None, a class name or an index -> (index or None, name or None); unknown classes raise."""
+        if cls is None:
+            return None, None
+        if not self.class_names:
+            raise ProcgenError(f"class {cls!r} asked of a model without classes")
+        if isinstance(cls, str):
+            if cls not in self.class_names:
+                raise ProcgenError(f"unknown class {cls!r}; expected one of {', '.join(self.class_names)}")
+            return self.class_names.index(cls), cls
+        if isinstance(cls, (int, np.integer)) and not isinstance(cls, bool) and 0 <= cls < len(self.class_names):
+            return int(cls), self.class_names[int(cls)]
+        raise ProcgenError(f"class must be a name or an index 0..{len(self.class_names) - 1}, got {cls!r}")
+
+    def latents(self, keys, cls_index=None):
+        """Keys (n,) uint64 -> latent codes (n, d) float32 from the prior or the class's Gaussian."""
+        eps = seeding.latents_from_keys(np.asarray(keys, np.uint64), self.decoder.latent_dim)
+        if cls_index is None:
+            return eps.astype(np.float32)
+        return (self.class_mean[cls_index] + self.class_std[cls_index] * eps).astype(np.float32)
+
+    def candidates(self, keys, cls_index, mirror, alpha_threshold):
+        """Decode the candidates of ``keys`` and judge them: see ``Candidates``."""
+        keys = np.asarray(keys, np.uint64)
+        z = self.latents(keys, cls_index)
+        data = self.decoder.decode_bytes(z)
+        canonical = self.style(data, mirror=mirror, alpha_threshold=alpha_threshold)
+        feats = features(canonical)
+        novel = np.ones(len(keys), bool) if self.index is None else ~self.index.within(feats, self.novel_limit)
+        return Candidates(keys, z, data, canonical, feats, novel)
+
+    def style(self, data, **options):
+        """Sprite bytes (n, C, H, W) uint8 -> RGBA sprites through ``sprites.postprocess``, in chunks."""
+        out = [postprocess(data[i:i + _CHUNK] / np.float32(255.0), **options) for i in range(0, len(data), _CHUNK)]
+        return np.concatenate(out) if out else postprocess(data / np.float32(255.0), **options)
+
+    # --- batches ---------------------------------------------------------------------------------
+
+    def sample(self, n, seed, cls=None, *, palette=None, outline=None, mirror=False, scale=1, alpha_threshold=None):
+        """``n`` sprites for ``seed``: sprite i from batch_key(seed, i, kind, cls), differing from sprites 0..i-1.
+
+        The first n sprites of a larger batch are these n. Style options go to ``sprites.postprocess``;
+        alpha_threshold None means the model's. Returns a SampleResult.
+        """
+        alpha_threshold = self.alpha_threshold if alpha_threshold is None else alpha_threshold
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ProcgenError(f"n must be an int >= 1, got {n!r}")
+        cls_index, cls_name = self.class_index(cls)
+        keys = seeding.batch_keys(seed, np.arange(n), self.kind, cls_name)
+        first = self._chunked_candidates(keys, cls_index, mirror, alpha_threshold)
+        suspect = ~first.novel
+        suspect[near_pairs(first.feats, self.unique_limit, self.basis)[:, 1]] = True
+        stats = RedrawStats(decoded=n)
+        draws = Redraws(self, keys, cls_index, mirror, alpha_threshold)
+        feats = first.feats.copy()
+        attempts = resolve(feats, first.novel.copy(), suspect, draws, np.arange, lambda i: np.arange(i + 1, n),
+                           self.unique_limit, self.max_attempts, stats)
+        chosen = _with_rows(first, {i: draws.rows[i, k] for i, k in enumerate(attempts.tolist()) if k})
+        sprites = self._styled(chosen, palette, outline, mirror, scale, alpha_threshold)
+        self.stats.add(stats)
+        return SampleResult(sprites, keys, attempts, chosen.latents, cls_name, stats)
+
+    def _chunked_candidates(self, keys, cls_index, mirror, alpha_threshold):
+        parts = [self.candidates(keys[i:i + _CHUNK], cls_index, mirror, alpha_threshold)
+                 for i in range(0, len(keys), _CHUNK)]
+        return Candidates(*(np.concatenate([getattr(p, f) for p in parts]) for f in Candidates.__dataclass_fields__))
+
+    def _styled(self, chosen, palette, outline, mirror, scale, alpha_threshold):
+        if palette is None and outline is None and scale == 1:
+            return chosen.canonical
+        return self.style(chosen.data, palette=palette, outline=outline, mirror=mirror, scale=scale,
+                          alpha_threshold=alpha_threshold)
+
+    # --- worlds ----------------------------------------------------------------------------------
+
+    def sprite_at(self, world, x, y, cls=None, *, palette=None, outline=None, mirror=False, scale=1,
+                  alpha_threshold=None):
+        """The sprite of cell (x, y) of ``world``: (H*s, W*s, 4) uint8, the same however it is asked for."""
+        return self.region(world, x, y, 1, 1, cls, palette=palette, outline=outline, mirror=mirror, scale=scale,
+                           alpha_threshold=alpha_threshold).sprites[0]
+
+    def region(self, world, x0, y0, width, height, cls=None, *, palette=None, outline=None, mirror=False, scale=1,
+               alpha_threshold=None):
+        """The sprites of cells x0 <= x < x0 + width, y0 <= y < y0 + height, row by row (y, then x).
+
+        Every sprite equals ``sprite_at`` of its cell. Returns a SampleResult of width * height sprites.
+        """
+        alpha_threshold = self.alpha_threshold if alpha_threshold is None else alpha_threshold
+        for name, value in (("x0", x0), ("y0", y0), ("width", width), ("height", height)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise ProcgenError(f"{name} must be an int, got {value!r}")
+        if width < 1 or height < 1:
+            raise ProcgenError(f"width and height must be >= 1, got {width} x {height}")
+        cls_index, cls_name = self.class_index(cls)
+        ys, xs = np.mgrid[y0:y0 + height, x0:x0 + width]
+        context = (world, cls_name, bool(mirror), float(alpha_threshold))
+        plan = self._closure(world, xs.ravel(), ys.ravel(), cls_name, context)
+        picks, attempts, stats = self._decide(plan, context, cls_index, mirror, alpha_threshold)
+        chosen = _gather(picks)
+        sprites = self._styled(chosen, palette, outline, mirror, scale, alpha_threshold)
+        self.stats.add(stats)
+        keys = plan.keys[np.array(plan.queries, dtype=np.int64)]
+        return SampleResult(sprites, keys, attempts, chosen.latents, cls_name, stats)
+
+    def _closure(self, world, xs, ys, cls_name, context):
+        """The cells that the query cells depend on (see uniqueness.closure), cached ones not expanded.
+
+        Returns a WorldPlan. The window of keys grows until the closure stays inside it.
+        """
+        margin = 4 * self.radius
+        while True:
+            x_lo, y_lo = int(xs.min()) - margin, int(ys.min()) - margin
+            wy, wx = np.mgrid[y_lo:int(ys.max()) + margin + 1, x_lo:int(xs.max()) + margin + 1]
+            window = seeding.keys(world, self.kind, wx, wy, cls_name)  # (h, w) uint64, row = y - y_lo
+            starts = np.stack([ys - y_lo, xs - x_lo], axis=1).astype(np.int64)
+            known = np.zeros(window.shape, dtype=bool)
+            cached = {}
+            while True:  # look up only the cells reached; a cached cell cuts the search short
+                cells, higher, reached_edge = closure(window, starts, known, self.radius)
+                if reached_edge:
+                    break
+                hits = {(int(row), int(col)): self.cache.get((*context, x_lo + int(col), y_lo + int(row)))
+                        for row, col in cells if not known[row, col]}
+                hits = {rc: hit for rc, hit in hits.items() if hit is not None}
+                if not hits:
+                    break
+                cached.update(hits)
+                for rc in hits:
+                    known[rc] = True
+            if not reached_edge:
+                break
+            margin *= 2
+        return WorldPlan(cells[:, ::-1] + np.array([x_lo, y_lo]), window[cells[:, 0], cells[:, 1]], higher,
+                         [cached.get((int(row), int(col))) for row, col in cells],
+                         [int(i) for i in _indices_of(cells, starts)])
+
+    def _decide(self, plan, context, cls_index, mirror, alpha_threshold):
+        """Run the precedence rule over the plan's cells; cache them; pick the query cells' candidates."""
+        m = len(plan.cells)
+        fresh = np.array([entry is None for entry in plan.cached], dtype=bool)
+        first = self.candidates(plan.keys[fresh], cls_index, mirror, alpha_threshold)
+        feats = np.zeros((m, self.n_features), np.uint8)
+        novel = np.ones(m, bool)
+        feats[fresh], novel[fresh] = first.feats, first.novel
+        for i in np.flatnonzero(~fresh):
+            feats[i] = plan.cached[i][1]
+        rows, slots = np.nonzero(plan.higher >= 0)
+        above = plan.higher[rows, slots]  # each edge: cell rows[k] must differ from cell above[k]
+        conflict = ((feats[rows].astype(np.int64) - feats[above]) ** 2).sum(axis=1) < self.unique_limit
+        suspect = fresh & ~novel
+        suspect[rows[conflict]] = True
+        lower = [[] for _ in range(m)]
+        for i, j in zip(rows.tolist(), above.tolist()):
+            lower[j].append(i)
+        stats = RedrawStats(decoded=int(fresh.sum()))
+        draws = Redraws(self, plan.keys, cls_index, mirror, alpha_threshold)
+        attempts = resolve(feats, novel, suspect, draws, lambda i: plan.higher[i][plan.higher[i] >= 0],
+                           lambda i: np.array(lower[i], dtype=np.int64), self.unique_limit, self.max_attempts, stats)
+        stats.sprites = int(fresh.sum())
+        row_in_first = np.cumsum(fresh) - 1
+        for i in np.flatnonzero(fresh):
+            self.cache.put((*context, *plan.cells[i].tolist()), (int(attempts[i]), feats[i].copy(), int(plan.keys[i])))
+        picks, final_attempts = [], []
+        for i in plan.queries:
+            if not fresh[i]:
+                k = plan.cached[i][0]
+                picks.append((self.candidates([attempt_key(plan.keys[i], k)], cls_index, mirror, alpha_threshold), 0))
+            else:
+                k = int(attempts[i])
+                picks.append((first, row_in_first[i]) if k == 0 else draws.rows[i, k])
+            final_attempts.append(k)
+        return picks, np.array(final_attempts, dtype=np.int64), stats
+
+
+class Redraws:
+    """The ``draw(i, k)`` of ``uniqueness.resolve``: candidate k >= 1 of sprite i, decoded PREFETCH at a time.
+
+    A sprite that needs one redraw often needs another (its neighbourhood is crowded), and one call
+    decoding four candidates costs little more than one. rows[(i, k)] = (Candidates, row).
+    """
+
+    PREFETCH = 4
+
+    def __init__(self, sampler, keys, cls_index, mirror, alpha_threshold):
+        self.sampler, self.keys, self.options = sampler, keys, (cls_index, mirror, alpha_threshold)
+        self.rows = {}
+
+    def __call__(self, i, k):
+        if (i, k) not in self.rows:
+            tried = range(k, k + self.PREFETCH)
+            c = self.sampler.candidates([attempt_key(self.keys[i], a) for a in tried], *self.options)
+            self.rows.update({(i, a): (c, j) for j, a in enumerate(tried)})
+        c, j = self.rows[i, k]
+        return c.feats[j], c.novel[j]
+
+
+@dataclass
+class WorldPlan:
+    """Cells to decide, in decreasing priority: cells (m, 2) as (x, y), keys (m,) uint64, higher (m, K)
+    indices of each cell's higher-priority neighbours (-1 pads), cached (m,) entries or None, and
+    queries: the index of each query cell."""
+
+    cells: np.ndarray
+    keys: np.ndarray
+    higher: np.ndarray
+    cached: list
+    queries: list
+
+
+def _indices_of(cells, starts):
+    """Row of ``cells`` holding each row of ``starts`` (both (., 2) window coordinates)."""
+    where = {(int(a), int(b)): i for i, (a, b) in enumerate(cells)}
+    return [where[int(a), int(b)] for a, b in starts]
+
+
+def _with_rows(base, replacements):
+    """A copy of the Candidates ``base`` with row i taken from (Candidates, j) for each i: (Candidates, j)."""
+    out = Candidates(*(getattr(base, f).copy() for f in Candidates.__dataclass_fields__))
+    for i, (source, j) in replacements.items():
+        for f in Candidates.__dataclass_fields__:
+            getattr(out, f)[i] = getattr(source, f)[j]
+    return out
+
+
+def _gather(picks):
+    """Stack row j of each (Candidates, j) into one Candidates."""
+    return Candidates(*(np.stack([getattr(src, f)[j] for src, j in picks]) for f in Candidates.__dataclass_fields__))
+
+
+def load_model(path):
+    """SpriteSampler arguments from a checkpoint and its novelty index, and the thresholds it records."""
+    from tinyae import checkpoint, models
+    from tinyae.errors import TinyAEError
+
+    from procgen.train import novelty_path
+
+    try:
+        arrays, spec = checkpoint.load(path)
+        vae = models.model_class(spec.get("model"), path).from_checkpoint(arrays, spec)
+        index_file = novelty_path(path)
+        index = checkpoint.load(index_file)[0]["features"] if index_file.is_file() else None
+    except (TinyAEError, KeyError, TypeError, ValueError) as err:
+        raise ProcgenError(f"model {str(path)!r} cannot be used: {type(err).__name__}: {err}") from err
+    if type(vae).__name__ != "VAE":
+        raise ProcgenError(f"model {str(path)!r} must be a VAE checkpoint, found a {type(vae).__name__}")
+    meta = spec.get("training", {}).get("procgen", {}) if isinstance(spec.get("training"), dict) else {}
+    decoder = DenseDecoder.from_sequential(vae.decoder, vae.image_shape)
+    gaussians = vae.class_gaussians
+    names = meta.get("class_names") or ([str(k) for k in range(gaussians.n_classes)] if gaussians else [])
+    if index is not None and index.shape[1:] != (2 * (vae.image_shape[1] // BLOCK) * (vae.image_shape[2] // BLOCK),):
+        raise ProcgenError(f"novelty index {str(novelty_path(path))!r} has features of shape {index.shape[1:]}, "
+                           f"which do not fit the model's {vae.image_shape} sprites")
+    arguments = {"decoder": decoder, "kind": meta.get("kind", "vae"), "class_names": names,
+                 "class_mean": gaussians.mean if gaussians else None, "class_var": gaussians.var if gaussians else None,
+                 "index": FeatureIndex(index) if index is not None else None}
+    defaults = {k: float(v) for k, v in meta.get("thresholds", {}).items() if k in ("uniqueness", "novelty")}
+    if "alpha_threshold" in meta:
+        defaults["alpha_threshold"] = float(meta["alpha_threshold"])
+    return arguments, defaults
+
+
+def _model_path(model):
+    """A shipped model's name or a path -> a Path that exists."""
+    if isinstance(model, str) and model in SHIPPED:
+        path = Path(str(resources.files("procgen").joinpath("models", f"{model}.npz")))
+        if not path.is_file():
+            raise ProcgenError(f"the shipped model {model!r} is missing from {path.parent}; reinstall procgen")
+        return path
+    path = Path(model)
+    if not path.is_file():
+        raise ProcgenError(f"model must be one of {', '.join(SHIPPED)} or a checkpoint file; {str(model)!r} "
+                           f"is neither")
+    return path
