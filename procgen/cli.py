@@ -6,6 +6,7 @@
         DIR/manifest.json        per sprite: file, key, seed, index, attempt, class, latent; and the settings
     procgen at --model plants --world 42 --x 10 --y -3 [--class NAME] [style] --out FILE.png
     procgen train (--dataset plants|fashion-mnist | --images DIR) --out MODEL.npz [training options]
+    procgen sheet ... / procgen godot-addon ...   sheets with atlases for game engines (procgen.cli_export)
 
     style: [--palette NAME|FILE.gpl] [--outline [#RRGGBB]] [--mirror] [--scale S]
 
@@ -26,6 +27,7 @@ from PIL import Image
 
 from tinyae.errors import TinyAEError
 
+from procgen import cli_export
 from procgen.errors import ProcgenError
 
 OUTLINE = "#1a1c2c"  # --outline without a colour: a near-black that reads as an ink line
@@ -247,7 +249,7 @@ def run_train(args):
 
 # --- dispatch ------------------------------------------------------------------------------------
 
-COMMANDS = (add_sample, add_at, add_train)
+COMMANDS = (add_sample, add_at, add_train, *cli_export.COMMANDS)
 
 
 def build_parser():
