@@ -1,4 +1,4 @@
-"""A walkable procedural world: the plant on every grass cell is ``SpriteSampler.sprite_at(world, x, y)``.
+"""A walkable procedural world: the plant on every grass cell is ``SpriteSampler.sprite_at(world, x, y, ...)``.
 
     python examples/world.py [--model plants] [--world 42] [--scale 2]     arrow keys or WASD walk, Esc quits
     python examples/world.py --headless --frames 160 --screenshot examples/figures/world.png
@@ -34,7 +34,8 @@ from procgen.errors import ProcgenError
 from procgen.sampler import SpriteSampler
 
 STEP = 4  # pixels the player moves per frame
-GRASS = np.array([[98, 166, 64], [88, 154, 58], [110, 178, 70], [76, 138, 52]], np.uint8)  # base, dark, light, tuft
+GRASS = np.array([[132, 184, 92], [120, 172, 82], [144, 194, 102], [100, 152, 70]], np.uint8)  # base, dark, light, tuft
+OUTLINE = "#2b3d26"  # a dark green ink line lifts the plants off the grass
 FLOWERS = np.array([[250, 244, 210], [246, 214, 92], [226, 140, 170]], np.uint8)
 
 
@@ -70,7 +71,7 @@ def parse_args(argv):
 class WorldCells:
     """The sprites and grass of a world's cells, made on demand and cached by (x, y); no pygame here.
 
-    sprite(x, y) is (H*s, W*s, 4) uint8 and equals ``sampler.sprite_at(world, x, y, scale=s)``.
+    sprites[x, y] is (H*s, W*s, 4) uint8 and equals ``sampler.sprite_at(world, x, y, scale=s, outline=OUTLINE)``.
     """
 
     def __init__(self, sampler, world, scale, capacity):
@@ -87,7 +88,7 @@ class WorldCells:
         bx0, by0 = min(xs), min(ys)
         width, height = max(xs) - bx0 + 1, max(ys) - by0 + 1
         start = time.perf_counter()
-        result = self.sampler.region(self.world, bx0, by0, width, height, scale=self.scale)
+        result = self.sampler.region(self.world, bx0, by0, width, height, scale=self.scale, outline=OUTLINE)
         self.seconds += time.perf_counter() - start
         self.made += len(result.sprites)
         for k, sprite in enumerate(result.sprites):  # row-major over the box: (y, then x)
