@@ -32,7 +32,7 @@ def install_addon(project_dir, force=False):
     if not (project / "project.godot").is_file() and not force:
         raise ProcgenError(
             f"project_dir {str(project)!r} must be a Godot project, holding project.godot; found none "
-            "(pass force=True to install anyway)"
+            "(pass force=True, or --force on the command line, to install anyway)"
         )
     target = project / "addons" / "procgen"
     if target.exists() and not target.is_dir():
@@ -42,7 +42,7 @@ def install_addon(project_dir, force=False):
     if changed and not force:
         raise ProcgenError(
             f"{str(target)!r} already holds a different procgen addon (differing: {', '.join(changed)}); "
-            "pass force=True to replace it"
+            "pass force=True (--force) to replace it"
         )
     target.mkdir(parents=True, exist_ok=True)
     for file_name, data in files.items():

@@ -5,7 +5,7 @@ extends EditorPlugin
 ## then rescans the project so the new PNG is imported, and reloads every SpriteFrames .tres the command
 ## wrote, replacing cached copies so open scenes show the new sprites.
 ## Project settings: procgen/executable (default "procgen", found on PATH) and procgen/sheet_arguments
-## (extra arguments such as --kind or --count; see `procgen sheet --help`).
+## (extra arguments such as --model plants -n 64 --seed 7; see `procgen sheet --help`).
 
 const MENU_ITEM := "Procgen: Generate Sprite Sheet"
 const OUT_DIR := "res://procgen_sprites"
