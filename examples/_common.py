@@ -18,11 +18,14 @@ import sys
 import time
 from pathlib import Path
 
-# Numba's parallel loops run on OpenMP threads that spin while they wait for work. On a machine whose
-# cores are shared with other jobs, a spinning thread takes the core from the one holding the work:
-# measured here (2 cores, load ~14), a training step of the denoising model took 1.5 s with spinning
-# threads and 0.35 s with passive ones. It must be set before Numba loads OpenMP; an explicit setting wins.
+# Threads that wait for each other lose badly on cores shared with other jobs: one waits, spinning,
+# for another that the system has put to sleep. Measured on this machine (2 cores, load average 10-14):
+#   Numba's OpenMP threads spinning (the default) vs passive: 1.5 s vs 0.35 s per step of the denoiser;
+#   OpenBLAS on 2 threads vs 1: 145 ms vs 5 ms for (128, 784) @ (784, 512) and its transpose product.
+# So the examples wait passively and keep BLAS on one thread. Both must be set before NumPy and Numba
+# load their libraries; a value already in the environment wins (e.g. OPENBLAS_NUM_THREADS=2 when idle).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402  (after the environment variable on purpose)
 

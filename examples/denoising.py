@@ -11,7 +11,9 @@ Our choice for the output: logits, a sigmoid for the image and binary cross-entr
 logits (stable, and its gradient sigma(a) - x does not vanish where the sigmoid saturates). The last
 bias starts at logit(mean pixel), so training does not first spend steps learning the background.
 Every training step draws fresh noise (tinyae.noise.salt_and_pepper: each pixel, with probability p,
-becomes 0 or 1 by a fair coin). Adam, batch 128, float32.
+becomes 0 or 1 by a fair coin). Adam, batch 32, step size 2e-3 multiplied by 0.8 after every epoch,
+float32: on this model small batches and the decay gave more PSNR per second of training than batch 128
+at 1e-3 (measured: 18.1 dB against 16.1 dB after two minutes).
 
 Reported: mean squared error and PSNR = 10 log10(1 / MSE) over the 10,000 test images (one seeded noise
 draw), for the noisy input, a 3x3 median filter (the classic cure for salt-and-pepper noise) and the
@@ -65,18 +67,20 @@ def parse_args(argv):
     parser = _common.make_parser(__doc__, "denoising")
     _common.add_fashion_mnist_option(parser)
     parser.add_argument("--p", type=_common.fraction, default=0.1, help="salt-and-pepper fraction (default 0.1)")
-    parser.add_argument("--epochs", type=_common.positive_int, help="default 6 (quick: 1)")
+    parser.add_argument("--epochs", type=_common.positive_int, help="default 7 (quick: 1)")
     parser.add_argument("--train-size", type=_common.positive_int,
-                        help="training images, drawn from the 60,000 (default 12,000; quick: 1,536)")
+                        help="training images, drawn from the 60,000 (default 16,000; quick: 1,536)")
     parser.add_argument("--val-size", type=_common.positive_int, help="held-out training images (default 2,000)")
     parser.add_argument("--test-size", type=_common.positive_int, help="test images scored (default all 10,000)")
-    parser.add_argument("--batch-size", type=_common.positive_int, help="default 128 (quick: 32)")
-    parser.add_argument("--lr", type=_common.positive_float, help="Adam step size (default 1e-3; quick: 5e-3)")
+    parser.add_argument("--batch-size", type=_common.positive_int, default=32, help="default 32")
+    parser.add_argument("--lr", type=_common.positive_float, help="Adam step size (default 2e-3; quick: 5e-3)")
+    parser.add_argument("--lr-decay", type=_common.positive_float, default=0.8,
+                        help="the step size is multiplied by this after every epoch (default 0.8)")
     args = parser.parse_args(argv)
     quick = args.quick
-    defaults = {"epochs": 1 if quick else 6, "train_size": 1536 if quick else 12000,
+    defaults = {"epochs": 1 if quick else 7, "train_size": 1536 if quick else 16000,
                 "val_size": 256 if quick else 2000, "test_size": 500 if quick else 10000,
-                "batch_size": 32 if quick else 128, "lr": 5e-3 if quick else 1e-3}
+                "lr": 5e-3 if quick else 2e-3}
     for key, value in defaults.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
@@ -98,13 +102,18 @@ def main(argv=None):
 
     s = _common.Summary("Denoising autoencoder, Fashion-MNIST, salt-and-pepper noise (examples/denoising.py)")
     s.note(f"machine: {_common.machine()}")
-    s.note(f"setup: float32, Adam lr {args.lr:g}, batch {args.batch_size}, {args.epochs} epochs on "
+    s.note(f"setup: float32, Adam lr {args.lr:g} x {args.lr_decay:g} per epoch, batch {args.batch_size}, {args.epochs} epochs on "
            f"{len(x_train)} training images ({len(x_val)} held out for validation), p = {args.p}, "
            f"sigmoid output + BCE from logits, seed {args.seed}{', --quick' if args.quick else ''}")
     model = tutorial_denoiser(args.p, float(x_train.mean()), rng)
     s.note(f"parameters: {model.encoder.n_params() + model.decoder.n_params():,}")
-    history = fit(model, Adam(args.lr), x_train, epochs=args.epochs, batch_size=args.batch_size, rng=rng,
-                  x_val=x_val, progress=True)
+    optimizer = Adam(args.lr)
+
+    def decay(epoch, history):
+        optimizer.lr *= args.lr_decay
+
+    history = fit(model, optimizer, x_train, epochs=args.epochs, batch_size=args.batch_size, rng=rng,
+                  x_val=x_val, on_epoch_end=decay)
     s.add("train_seconds", round(history.seconds, 1), unit="s")
     s.add("train_images_per_second", round(args.epochs * len(x_train) / history.seconds, 1))
     s.add("train_bce_per_epoch", [round(v, 5) for v in history.loss])

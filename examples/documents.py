@@ -10,7 +10,7 @@ are even (pages are padded at the bottom and right edges by repeating the last r
 cropped back). It trains on aligned random crops, dirty in, clean out (3x3 kernels, ReLU):
 
     encoder  (1, h, w) -> Conv 32 -> MaxPool 2 -> Conv 32            -> (32, h/2, w/2)
-    decoder  Conv 32 -> UpSample 2 -> Conv 1 (logits)                 -> (1, h, w)
+    decoder  Conv 32 -> UpSample 2 -> Conv 16 -> Conv 1 (logits)      -> (1, h, w)
 
 with a sigmoid output and binary cross-entropy from logits, Adam, float32.
 
@@ -54,7 +54,8 @@ def document_cleaner(rng, mean_pixel, dtype=np.float32):
         return Conv2D(c_in, c_out, 3, padding="same", init=init, rng=rng, dtype=dtype)
 
     encoder = Sequential([conv(1, 32), ReLU(), MaxPool2D(POOL), conv(32, 32), ReLU()], name="encoder")
-    decoder = Sequential([conv(32, 32), ReLU(), UpSample2D(POOL), conv(32, 1, "glorot")], name="decoder")
+    decoder = Sequential([conv(32, 32), ReLU(), UpSample2D(POOL), conv(32, 16), ReLU(), conv(16, 1, "glorot")],
+                         name="decoder")
     decoder.layers[-1].params["b"][:] = np.log(mean_pixel / (1 - mean_pixel))
     return Autoencoder(encoder, decoder, loss="bce_with_logits")
 
@@ -79,15 +80,15 @@ def parse_args(argv):
     parser.add_argument("--pages", type=_common.positive_int, help="generated training pages (default 24; quick: 3)")
     parser.add_argument("--held-out", type=_common.positive_int,
                         help="pages kept out of training and scored (default 6; quick: 1)")
-    parser.add_argument("--crop", type=_common.positive_int, default=48,
-                        help=f"side of the square training crops, a multiple of {POOL} (default 48)")
-    parser.add_argument("--crops", type=_common.positive_int, help="training crops (default 6,000; quick: 160)")
-    parser.add_argument("--epochs", type=_common.positive_int, help="default 5 (quick: 1)")
+    parser.add_argument("--crop", type=_common.positive_int,
+                        help=f"side of the square training crops, a multiple of {POOL} (default 48; quick: 32)")
+    parser.add_argument("--crops", type=_common.positive_int, help="training crops (default 6,000; quick: 1,600)")
+    parser.add_argument("--epochs", type=_common.positive_int, help="default 6 (quick: 2)")
     parser.add_argument("--batch-size", type=_common.positive_int, default=32, help="default 32")
     parser.add_argument("--lr", type=_common.positive_float, default=2e-3, help="Adam step size (default 2e-3)")
     args = parser.parse_args(argv)
-    defaults = {"pages": 3 if args.quick else 24, "held_out": 1 if args.quick else 6,
-                "crops": 160 if args.quick else 6000, "epochs": 1 if args.quick else 5}
+    defaults = {"pages": 3 if args.quick else 24, "held_out": 1 if args.quick else 6, "crop": 32 if args.quick else 48,
+                "crops": 1600 if args.quick else 6000, "epochs": 2 if args.quick else 6}
     for key, value in defaults.items():
         if getattr(args, key) is None:
             setattr(args, key, value)

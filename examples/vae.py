@@ -17,9 +17,9 @@ Adam lr 1e-3, batch 128, float32. Then tinyae.vae.vae_figures draws, for each mo
 
 Reported: the test negative ELBO = recon + KL in nats per image (10,000 test images, one z each).
 
-Writes into --out: <model>/{the four PNGs above, loss_curves.png} for each model, summary.txt, summary.json.
+Writes into --out, for each model: <model>/{the four PNGs above, loss_curves.png, summary.txt, summary.json}.
 
-    python examples/vae.py --model dense --out runs/vae             # full: about 6 min on 2 cores
+    python examples/vae.py --model dense --out runs/vae             # full: about 5 min on 2 cores
     python examples/vae.py --model conv --out runs/vae_conv         # full: about 15 min on 2 cores
     python examples/vae.py --quick --model both --out /tmp/vae      # seconds
 """
@@ -38,7 +38,7 @@ from tinyae.vae.figures import FIGURES
 
 BUILDERS = {"dense": tutorial_dense_vae, "conv": tutorial_conv_vae}
 # Full-mode defaults per model, chosen so each run takes at most ~15 minutes on 2 shared cores.
-FULL = {"dense": {"epochs": 30, "train_size": 55000}, "conv": {"epochs": 3, "train_size": 20000}}
+FULL = {"dense": {"epochs": 50, "train_size": 55000}, "conv": {"epochs": 3, "train_size": 20000}}
 QUICK = {"dense": {"epochs": 2, "train_size": 1000}, "conv": {"epochs": 1, "train_size": 128}}
 
 
@@ -46,7 +46,7 @@ def parse_args(argv):
     parser = _common.make_parser(__doc__, "vae")
     _common.add_fashion_mnist_option(parser)
     parser.add_argument("--model", choices=("dense", "conv", "both"), default="both", help="default both")
-    parser.add_argument("--epochs", type=_common.positive_int, help="default: dense 30, conv 3 (quick: 2, 1)")
+    parser.add_argument("--epochs", type=_common.positive_int, help="default: dense 50, conv 3 (quick: 2, 1)")
     parser.add_argument("--train-size", type=_common.positive_int,
                         help="training images (default: dense 55,000, conv 20,000; quick: 1,000, 128)")
     parser.add_argument("--val-size", type=_common.positive_int,
@@ -69,8 +69,9 @@ def parse_args(argv):
 
 
 def outputs(models):
-    return [f"{m}/{name}.png" for m in models for name in (*FIGURES, "loss_curves")] + [_common.SUMMARY,
-                                                                                        _common.METRICS]
+    """Every file a run writes, relative to --out: one folder per model, so runs of each model can share --out."""
+    names = [f"{name}.png" for name in (*FIGURES, "loss_curves")] + [_common.SUMMARY, _common.METRICS]
+    return [f"{m}/{name}" for m in models for name in names]
 
 
 def train_one(name, args, x_all, x_test, y_test, out, s):
@@ -81,19 +82,19 @@ def train_one(name, args, x_all, x_test, y_test, out, s):
     order = rng.permutation(len(x_all))
     x_train, x_val = x_all[order[:train_size]], x_all[order[train_size:train_size + args.val_size]]
     vae = BUILDERS[name](2, rng=rng)
-    s.note(f"\n{name} VAE: {vae.encoder.n_params() + vae.decoder.n_params():,} parameters; Adam lr {args.lr:g}, "
+    s.note(f"{name} VAE: {vae.encoder.n_params() + vae.decoder.n_params():,} parameters; Adam lr {args.lr:g}, "
            f"batch {args.batch_size}, {epochs} epochs on {len(x_train)} training images "
            f"({len(x_val)} held out for validation)")
     history = fit(vae, Adam(args.lr), x_train, epochs=epochs, batch_size=args.batch_size, rng=rng, x_val=x_val)
-    s.add(f"{name}_train_seconds", round(history.seconds, 1), unit="s")
-    s.add(f"{name}_train_images_per_second", round(epochs * len(x_train) / history.seconds, 1))
-    s.add(f"{name}_train_loss_per_epoch", [round(v, 2) for v in history.loss], unit="nats per image")
-    s.add(f"{name}_val_loss_per_epoch", [round(v, 2) for v in history.val_loss], unit="nats per image")
+    s.add("train_seconds", round(history.seconds, 1), unit="s")
+    s.add("train_images_per_second", round(epochs * len(x_train) / history.seconds, 1))
+    s.add("train_loss_per_epoch", [round(v, 2) for v in history.loss], unit="nats per image")
+    s.add("val_loss_per_epoch", [round(v, 2) for v in history.val_loss], unit="nats per image")
     start = time.perf_counter()
     score = negative_elbo(vae, x_test, x_test, np.random.default_rng(args.seed + 1))
     s.note(f"{name}: test set, {len(x_test)} images, one z each ({time.perf_counter() - start:.1f} s):")
     for key in ("neg_elbo", "recon", "kl"):
-        s.add(f"{name}_test_{key}", round(score[key], 2), unit="nats per image")
+        s.add(f"test_{key}", round(score[key], 2), unit="nats per image")
     n = args.figure_images
     vae_figures(vae, x_test[:n], y_test[:n], CLASS_NAMES, out / name, force=args.force,
                 rng=np.random.default_rng(args.seed + 2))
@@ -106,15 +107,17 @@ def main(argv=None):
     out = _common.prepare_out(args.out, outputs(args.models), args.force)
     x_all, _ = _common.load_fashion(args, "train")
     x_test, y_test = _common.load_fashion(args, "test", limit=300 if args.quick else None)
-    s = _common.Summary("Variational autoencoders with a 2-D latent, Fashion-MNIST (examples/vae.py)")
-    s.note(f"machine: {_common.machine()}")
-    s.note(f"setup: float32, Bernoulli likelihood (BCE from logits, summed over pixels), KL in closed form, "
-           f"beta 1, logvar clamped to [-10, 10], seed {args.seed}{', --quick' if args.quick else ''}")
+    values = {}
     for name in args.models:
+        s = _common.Summary(f"The tutorial's {name} VAE with a 2-D latent, Fashion-MNIST (examples/vae.py)")
+        s.note(f"machine: {_common.machine()}")
+        s.note(f"setup: float32, Bernoulli likelihood (BCE from logits, summed over pixels), KL in closed form, "
+               f"beta 1, logvar clamped to [-10, 10], seed {args.seed}{', --quick' if args.quick else ''}")
         train_one(name, args, x_all, x_test, y_test, out, s)
-    _common.compact_pngs([out / n for n in outputs(args.models) if n.endswith(".png")])
-    s.write(out, args.force)
-    return s.values
+        _common.compact_pngs([out / n for n in outputs([name]) if n.endswith(".png")])
+        s.write(out / name, args.force)
+        values[name] = s.values
+    return values
 
 
 if __name__ == "__main__":
