@@ -91,14 +91,16 @@ def test_weight_decay_must_keep_every_direction(x):
 
 
 def test_fashion_mnist_k2():
-    """The one real-data check: 500 images, k = 2, the loss on the data rows themselves (the CLI runs the
-    full-size lab on moment rows; the synthetic tests cover those)."""
+    """The one real-data check, kept small (200 images, k = 2, the loss on the data rows themselves) so it
+    stays fast even where BLAS threads fight for the cores; ``tinyae pca-check`` runs the full-size lab.
+    With N < D the covariance has a null space, which the zero-started encoder never enters."""
     from tinyae.lab import fashion_mnist_vectors
     try:
-        x = fashion_mnist_vectors(500)
+        x = fashion_mnist_vectors(200)
     except DataError as err:
         pytest.skip(f"Fashion-MNIST not available: {err}")
     r = pca_check(x, 2, rng=np.random.default_rng(0), rows="data", max_iter=400, dataset="fashion-mnist")
     assert r.passed()
-    assert max(r.control.measured.angle_decoder, r.decayed.measured.angle_encoder) < 1e-3
+    assert max(r.control.measured.angle_decoder, r.control.measured.angle_encoder) < 1e-4
+    assert max(r.decayed.measured.angle_decoder, r.decayed.measured.angle_encoder) < 1e-6
     assert r.decayed.measured.cos.min() >= 0.999
