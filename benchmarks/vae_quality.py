@@ -16,6 +16,17 @@ Part "figures": the tutorial's VAE with a 2-D latent (--arch conv needs tinyae.k
 
     python benchmarks/vae_quality.py                       # 10 epochs, tinyae and (if importable) PyTorch
     python benchmarks/vae_quality.py --part figures --arch conv --epochs 3 --out runs/vae2d
+
+Recorded run (Intel Xeon, 2 logical cores shared with other jobs at load 10-14, so the times say
+little; Python 3.11.7, numpy 2.4.6, torch 2.13.0+cpu on 2 threads; seed 0; test set, nats per image):
+
+                 -ELBO    recon     KL    -L_100 (1,000 images)   train time
+    tinyae      245.04   228.10  16.94   241.62                    785 s
+    PyTorch     245.90   227.68  18.21   242.30                   2510 s
+    ratio tinyae / PyTorch -ELBO 0.9965; PyTorch scored by itself: 245.88 (shared evaluator: 245.90)
+
+Figures part, same machine: dense 784-512-2, 10 epochs on 60,000: -ELBO 266.11 (recon 259.89 + KL 6.21),
+-L_50 264.04, 1929 s; tutorial conv, 3 epochs on 30,000: -ELBO 279.70 (273.34 + 6.37), -L_50 276.76, 920 s.
 """
 
 import argparse
