@@ -35,7 +35,7 @@ from procgen.errors import ProcgenError
 
 SPRITES_PER_BLOCK = 8  # a block's accumulators (8 x TILE float32) stay in L1 while W streams past
 TILE = 512  # outputs per tile: W's row slice and the block's accumulators fit a 48 KiB L1 together
-_PARALLEL_FROM = 32  # below this many sprites, waking the thread pool costs more than it saves
+_PARALLEL_FROM = 256  # below this many sprites, waking the thread pool (on a busy machine) costs more than it saves
 
 
 def byte_thresholds():
@@ -218,7 +218,7 @@ class DenseDecoder:
     def decode_bytes(self, z, parallel=None):
         """Codes (N, d) -> sprite bytes (N, C, H, W) uint8, q = round(255 sigmoid(logits)) as above.
 
-        parallel: None picks threads for batches of 32 or more; the bytes are the same either way.
+        parallel: None picks threads for batches of 256 or more; the bytes are the same either way.
         """
         x = self._codes(z)
         n = x.shape[0]

@@ -26,8 +26,8 @@ from procgen import seeding
 from procgen.decoder import DenseDecoder
 from procgen.errors import ProcgenError
 from procgen.sprites import postprocess
-from procgen.uniqueness import (BLOCK, CellCache, FeatureIndex, RedrawStats, attempt_key, closure, features, near_pairs,
-                                pooling_basis, resolve, ssd_limit)
+from procgen.uniqueness import (BLOCK, CellCache, EarlierSprites, FeatureIndex, HigherCells, RedrawStats, attempt_key,
+                                closure, features, near_pairs, pooling_basis, resolve, ssd_limit)
 
 SHIPPED = ("plants", "clothing")
 DEFAULT_UNIQUENESS = 0.06  # see procgen/models/README.md for how the defaults were calibrated
@@ -171,7 +171,7 @@ class SpriteSampler:
         stats = RedrawStats(decoded=n)
         draws = Redraws(self, keys, cls_index, mirror, alpha_threshold)
         feats = first.feats.copy()
-        attempts = resolve(feats, first.novel.copy(), suspect, draws, np.arange, lambda i: np.arange(i + 1, n),
+        attempts = resolve(feats, first.novel.copy(), suspect, draws, EarlierSprites(feats, self.unique_limit, self.basis),
                            self.unique_limit, self.max_attempts, stats)
         chosen = _with_rows(first, {i: draws.rows[i, k] for i, k in enumerate(attempts.tolist()) if k})
         sprites = self._styled(chosen, palette, outline, mirror, scale, alpha_threshold)
@@ -234,7 +234,7 @@ class SpriteSampler:
             known = np.zeros(window.shape, dtype=bool)
             cached = {}
             while True:  # look up only the cells reached; a cached cell cuts the search short
-                cells, higher, reached_edge = closure(window, starts, known, self.radius)
+                cells, higher, reached_edge = closure(window, y_lo, x_lo, starts, known, self.radius)
                 if reached_edge:
                     break
                 hits = {(int(row), int(col)): self.cache.get((*context, x_lo + int(col), y_lo + int(row)))
@@ -262,18 +262,14 @@ class SpriteSampler:
         feats[fresh], novel[fresh] = first.feats, first.novel
         for i in np.flatnonzero(~fresh):
             feats[i] = plan.cached[i][1]
-        rows, slots = np.nonzero(plan.higher >= 0)
-        above = plan.higher[rows, slots]  # each edge: cell rows[k] must differ from cell above[k]
+        neighbours = HigherCells(feats, plan.higher, self.unique_limit)
+        rows, above = neighbours.edges()
         conflict = ((feats[rows].astype(np.int64) - feats[above]) ** 2).sum(axis=1) < self.unique_limit
         suspect = fresh & ~novel
         suspect[rows[conflict]] = True
-        lower = [[] for _ in range(m)]
-        for i, j in zip(rows.tolist(), above.tolist()):
-            lower[j].append(i)
         stats = RedrawStats(decoded=int(fresh.sum()))
         draws = Redraws(self, plan.keys, cls_index, mirror, alpha_threshold)
-        attempts = resolve(feats, novel, suspect, draws, lambda i: plan.higher[i][plan.higher[i] >= 0],
-                           lambda i: np.array(lower[i], dtype=np.int64), self.unique_limit, self.max_attempts, stats)
+        attempts = resolve(feats, novel, suspect, draws, neighbours, self.unique_limit, self.max_attempts, stats)
         stats.sprites = int(fresh.sum())
         row_in_first = np.cumsum(fresh) - 1
         for i in np.flatnonzero(fresh):

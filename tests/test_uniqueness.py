@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from procgen.errors import ProcgenError
-from procgen.uniqueness import (FeatureIndex, RedrawStats, attempt_key, closure, distance, features, near_pairs,
-                                pooling_basis, resolve, ssd, ssd_limit)
+from procgen.uniqueness import (EarlierSprites, FeatureIndex, HigherCells, RedrawStats, attempt_key, closure, distance,
+                                features, near_pairs, pooling_basis, resolve, ssd, ssd_limit)
 
 
 def random_features(n, rng, f=128, levels=255):
@@ -92,8 +92,8 @@ def test_pooling_basis_is_orthonormal():
 # --- the precedence rule -------------------------------------------------------------------------
 
 
-def batch_callbacks(n):
-    return np.arange, (lambda i: np.arange(i + 1, n))
+def earlier(feats, limit):
+    return EarlierSprites(feats, limit, pooling_basis(feats.shape[1]))
 
 
 def test_resolve_redraws_a_later_duplicate_only():
@@ -109,7 +109,8 @@ def test_resolve_redraws_a_later_duplicate_only():
 
     stats = RedrawStats()
     suspect = np.array([False, False, False, True, False])
-    attempts = resolve(feats, np.ones(5, bool), suspect, draw, *batch_callbacks(5), ssd_limit(0.05, 128), 8, stats)
+    limit = ssd_limit(0.05, 128)
+    attempts = resolve(feats, np.ones(5, bool), suspect, draw, earlier(feats, limit), limit, 8, stats)
     assert attempts.tolist() == [0, 0, 0, 1, 0]
     assert calls == [(3, 1)]
     assert np.array_equal(feats[3], fresh[1])
@@ -127,8 +128,8 @@ def test_resolve_propagates_a_redraw_to_later_sprites():
         return (replacement, True) if i == 1 else (other, True)
 
     suspect = np.array([False, True, False])
-    attempts = resolve(feats, np.ones(3, bool), suspect, draw, *batch_callbacks(3), ssd_limit(0.05, 128), 8,
-                       RedrawStats())
+    limit = ssd_limit(0.05, 128)
+    attempts = resolve(feats, np.ones(3, bool), suspect, draw, earlier(feats, limit), limit, 8, RedrawStats())
     assert attempts.tolist() == [0, 1, 1]
     assert np.array_equal(feats[2], other)
 
@@ -139,13 +140,29 @@ def test_resolve_redraws_what_is_not_novel_and_stops_after_max_attempts():
     candidates = random_features(4, rng)
     stats = RedrawStats()
     attempts = resolve(feats, np.array([True, False]), np.array([False, True]),
-                       lambda i, k: (candidates[k], k == 2), *batch_callbacks(2), 1, 8, stats)
+                       lambda i, k: (candidates[k], k == 2), earlier(feats, 1), 1, 8, stats)
     assert attempts.tolist() == [0, 2] and stats.not_novel == 2
     stats = RedrawStats()
-    attempts = resolve(feats.copy(), np.array([True, False]), np.array([False, True]),
-                       lambda i, k: (candidates[k], False), *batch_callbacks(2), 1, 3, stats)
+    feats = feats.copy()
+    attempts = resolve(feats, np.array([True, False]), np.array([False, True]),
+                       lambda i, k: (candidates[k], False), earlier(feats, 1), 1, 3, stats)
     assert attempts.tolist() == [0, 0]  # nothing novel: the earliest of the equally bad candidates
     assert (stats.exhausted, stats.not_novel, stats.decoded) == (1, 3, 2)
+
+
+def test_world_rule_moves_the_lower_cell_and_rechecks_cells_below_it():
+    rng = np.random.default_rng(6)
+    feats = random_features(3, rng)  # cell 0 highest; 1 must differ from 0; 2 must differ from 1
+    feats[1] = feats[0]
+    higher = np.array([[-1, -1], [0, -1], [1, -1]])
+    replacement = feats[2].copy()
+    other = random_features(1, rng)[0]
+    limit = ssd_limit(0.05, 128)
+    stats = RedrawStats()
+    attempts = resolve(feats, np.ones(3, bool), np.array([False, True, False]),
+                       lambda i, k: (replacement, True) if i == 1 else (other, True), HigherCells(feats, higher, limit),
+                       limit, 8, stats)
+    assert attempts.tolist() == [0, 1, 1] and stats.near_duplicate == 2
 
 
 def test_attempt_keys_are_distinct_and_attempt_zero_is_the_key():
@@ -157,20 +174,23 @@ def test_attempt_keys_are_distinct_and_attempt_zero_is_the_key():
 # --- the world's closure -------------------------------------------------------------------------
 
 
-def reference_closure(P, start, r):
-    """Plain BFS over Python ints: every cell reachable by steps to higher (key, row, col) within r."""
+def reference_closure(P, origin, start, r, known=None):
+    """Plain BFS over Python ints: every cell reachable by steps to higher (-phase, key, row, col) within r."""
     h, w = P.shape
-    rank = lambda c: (int(P[c]), c[0], c[1])
+    m = r + 1
+    rank = lambda c: (-(((origin[0] + c[0]) % m) * m + (origin[1] + c[1]) % m), int(P[c]), c[0], c[1])
     seen, todo = {start}, [start]
     while todo:
         a = todo.pop()
+        if known is not None and known[a]:
+            continue
         for b0 in range(a[0] - r, a[0] + r + 1):
             for b1 in range(a[1] - r, a[1] + r + 1):
                 b = (b0, b1)
                 if 0 <= b0 < h and 0 <= b1 < w and b not in seen and rank(b) > rank(a):
                     seen.add(b)
                     todo.append(b)
-    return sorted(seen, key=rank, reverse=True)
+    return sorted(seen, key=rank, reverse=True), rank
 
 
 @pytest.mark.parametrize("r", [1, 2])
@@ -180,9 +200,10 @@ def test_closure_matches_bfs_and_lists_higher_neighbours(r):
         P = rng.integers(0, 2**63, size=(41, 41), dtype=np.uint64)
         if trial % 3 == 0:
             P[::2] = P[1::2].min()  # many equal keys: the (row, col) tie-break decides
+        origin = tuple(int(v) for v in rng.integers(-1000, 1000, 2))  # negative coordinates: Python's mod
         start = (20, 20)
-        cells, higher, edge = closure(P, np.array([start]), np.zeros(P.shape, bool), r)
-        expected = reference_closure(P, start, r)
+        cells, higher, edge = closure(P, *origin, np.array([start]), np.zeros(P.shape, bool), r)
+        expected, rank = reference_closure(P, origin, start, r)
         if edge:  # the window was too small: nothing returned is trusted
             assert any(min(c[0], c[1], 40 - c[0], 40 - c[1]) < r for c in expected)
             continue
@@ -190,17 +211,34 @@ def test_closure_matches_bfs_and_lists_higher_neighbours(r):
         for i, (a0, a1) in enumerate(cells.tolist()):
             listed = sorted(tuple(cells[j]) for j in higher[i] if j >= 0)
             nearby = [(b0, b1) for b0 in range(a0 - r, a0 + r + 1) for b1 in range(a1 - r, a1 + r + 1)]
-            assert listed == sorted(b for b in nearby if (int(P[b]), *b) > (int(P[a0, a1]), a0, a1))
+            assert listed == sorted(b for b in nearby if rank(b) > rank((a0, a1)))
             assert all(j < i for j in higher[i] if j >= 0)  # decreasing priority: higher cells come first
 
 
+def test_closure_of_radius_1_is_bounded_by_the_phases():
+    rng = np.random.default_rng(9)
+    sizes = []
+    for _ in range(400):
+        P = rng.integers(0, 2**63, size=(15, 15), dtype=np.uint64)
+        origin = tuple(int(v) for v in rng.integers(-50, 50, 2))
+        cells, _, edge = closure(P, *origin, np.array([[7, 7]]), np.zeros(P.shape, bool), 1)
+        assert not edge
+        sizes.append(len(cells))
+    assert set(sizes) == {1, 3, 11, 17}  # one size per phase, whatever the keys
+    assert 6 < np.mean(sizes) < 10
+
+
 def test_closure_does_not_expand_known_cells_and_reports_a_small_window():
-    P = np.arange(25, dtype=np.uint64).reshape(5, 5)  # priority grows to the bottom right
-    known = P > 12  # every cell after (2, 2)
-    cells, higher, edge = closure(P, np.array([[2, 2]]), known, 1)
-    assert not edge and [tuple(c) for c in cells.tolist()] == [(3, 3), (3, 2), (3, 1), (2, 3), (2, 2)]
-    assert (higher[:4] == -1).all() and sorted(higher[4][higher[4] >= 0]) == [0, 1, 2, 3]
-    assert closure(P, np.array([[2, 2]]), np.zeros((5, 5), bool), 1)[2]  # (3, 3) expands to the edge
+    rng = np.random.default_rng(10)
+    P = rng.integers(0, 2**63, size=(9, 9), dtype=np.uint64)
+    known = np.zeros((9, 9), bool)
+    known[3:6, 5] = True  # a wall of decided cells right of the start
+    for origin in ((0, 0), (1, 0), (0, 1), (1, 1)):
+        cells, _, edge = closure(P, *origin, np.array([[4, 4]]), known, 1)
+        expected, _ = reference_closure(P, origin, (4, 4), 1, known)
+        assert not edge and sorted(map(tuple, cells.tolist())) == sorted(expected)
+    small = P[3:6, 3:6]  # the start (1, 1) has phase 3 at origin (0, 0): every neighbour outranks it
+    assert closure(small, 0, 0, np.array([[1, 1]]), np.zeros((3, 3), bool), 1)[2]
 
 
 def test_redraw_stats_add_up():
