@@ -9,7 +9,8 @@ Measured in one run, after a warm-up that loads the cached Numba kernels:
                             Uniqueness among all pairs gets harder as a batch grows (n^2 pairs), so this
                             is timed on the 1000 sprites of one ``procgen sample -n 1000``
     sprite_at, cold         one cell at a time at scattered coordinates, the cell cache emptied before each
-                            call, so every call decodes its cell's whole closure (the cells it depends on)
+                            call, so every call decodes its cell's whole closure (the cells it depends on:
+                            1, 3, 7 or 13 with radius 1, by the cell's phase; see procgen.uniqueness)
     sprite_at, scanning     a fresh sampler walking a region row by row: the cache holds the cells already
                             decided, as when a game streams in the tiles around a player
 Throughputs are the best of ``repeats``; latencies are medians (and 90th percentiles) over ``calls`` calls.
@@ -84,17 +85,23 @@ def main():
     rng = np.random.default_rng(0)
     cells = rng.integers(-10**6, 10**6, size=(args.calls, 2))
 
+    closure_sizes = []
+
     def cold(x, y):
         sampler.cache.clear()
-        sampler.sprite_at(7, int(x), int(y))
+        closure_sizes.append(sampler.region(7, int(x), int(y), 1, 1).stats.sprites)  # what sprite_at runs
 
     cold_s = latencies([lambda x=x, y=y: cold(x, y) for x, y in cells])
+    closure_sizes = np.array(closure_sizes)
     scanning = SpriteSampler.load(args.model)
     side = int(np.ceil(np.sqrt(args.calls)))
     scan_s = latencies([lambda i=i: scanning.sprite_at(7, i % side, i // side) for i in range(args.calls)])
     print(f"\nsprite_at, one call ({args.calls} calls):")
     print(f"  cold (cache emptied each call)  median {np.median(cold_s) * 1e3:.3f} ms   "
-          f"p90 {np.percentile(cold_s, 90) * 1e3:.3f} ms")
+          f"p90 {np.percentile(cold_s, 90) * 1e3:.3f} ms   mean {cold_s.mean() * 1e3:.3f} ms")
+    for size in np.unique(closure_sizes):  # one closure size per phase of the cell
+        picked = cold_s[closure_sizes == size]
+        print(f"    cells decided {size:>3}: {len(picked):>4} calls, median {np.median(picked) * 1e3:.3f} ms")
     print(f"  scanning a region row by row    median {np.median(scan_s) * 1e3:.3f} ms   "
           f"p90 {np.percentile(scan_s, 90) * 1e3:.3f} ms")
     print(f"\nload average before / after: {load_before:.2f} / {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")

@@ -33,12 +33,14 @@ World rule
     higher-priority cells within r (``closure``), found from keys alone, so it is the same whichever
     cells were asked for before; they are decided in decreasing priority. Priority is::
 
-        (-phase, key, y, x) compared lexicographically,   phase = (y mod (r+1)) (r+1) + (x mod (r+1))
+        (-phase, key, y, x) compared lexicographically,   m = r + 1,   u = y mod m,   v = x mod m,
+        phase = u m + (v if u is even else m - 1 - v)       (the m x m phases in snake order)
 
     Two cells of one phase are never within r of each other, so a chain of cells, each yielding to
-    the next, climbs through at most (r+1)^2 phases: the closure is bounded. For r = 1 it holds
-    1, 3, 11 or 17 cells by phase (8 on average); with priority = key alone it averages 15 cells and
-    reaches 80 or more. Within a phase the key decides, so which cells yield stays random.
+    the next, climbs through at most m^2 phases: the closure is bounded. For r = 1 it holds 1, 3, 7
+    or 13 cells by phase, 6 on average (row-major phases give 1, 3, 11, 17; priority = key alone
+    averages 15 cells and reaches 80 or more). Within a phase the key decides, so which cells
+    yield stays random.
 
 Novelty
     A sprite at distance < tau_novel from a training image (``FeatureIndex``) is not novel and is redrawn.
@@ -393,9 +395,10 @@ class HigherCells:
 
 @njit(cache=True)
 def _phase(row, col, origin_y, origin_x, r):
-    """(y mod (r+1)) (r+1) + (x mod (r+1)) of the window cell (row, col); Python's mod, never negative."""
+    """The phase of the window cell (row, col), see the module docstring; Python's mod, never negative."""
     m = r + 1
-    return ((origin_y + row) % m) * m + (origin_x + col) % m
+    u, v = (origin_y + row) % m, (origin_x + col) % m
+    return u * m + (v if u % 2 == 0 else m - 1 - v)
 
 
 @njit(cache=True)
