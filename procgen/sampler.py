@@ -10,10 +10,11 @@ A sprite is made in four steps, each a pure function of its inputs:
     sprite   sprites.postprocess: binary alpha and mirror give the canonical sprite, which uniqueness
              and novelty judge; palette, outline and scale only style it afterwards
 
-Which candidate a sprite keeps is decided by the rules in ``procgen.uniqueness``: near-duplicates
-(distance < ``uniqueness``) are redrawn against earlier sprites of a batch or higher-priority cells
-within ``radius`` of a world cell, and candidates closer than ``novelty`` to a training image
-are redrawn; both are bounded by ``max_attempts`` and counted in ``RedrawStats``.
+Which candidate a sprite keeps is decided by the rule in ``procgen.uniqueness``: near-duplicates
+(``procgen.distance`` < ``uniqueness``) are redrawn against earlier sprites of a batch or against
+higher-priority cells within ``radius`` of a world cell (``procgen.world``), and candidates closer
+than ``novelty`` to a training image are redrawn; both are bounded by ``max_attempts`` and counted
+in ``RedrawStats``.
 """
 
 from dataclasses import dataclass
@@ -26,8 +27,9 @@ from procgen import seeding
 from procgen.decoder import DenseDecoder
 from procgen.errors import ProcgenError
 from procgen.sprites import postprocess
-from procgen.uniqueness import (BLOCK, CellCache, EarlierSprites, FeatureIndex, HigherCells, RedrawStats, attempt_key,
-                                closure, features, near_pairs, pooling_basis, resolve, ssd_limit)
+from procgen.distance import BLOCK, FeatureIndex, features, near_pairs, pooling_basis, ssd_limit
+from procgen.uniqueness import EarlierSprites, HigherCells, RedrawStats, attempt_key, resolve
+from procgen.world import CellCache, closure
 
 SHIPPED = ("plants", "clothing")
 DEFAULT_UNIQUENESS = 0.06  # see procgen/models/README.md for how the defaults were calibrated
@@ -221,7 +223,7 @@ class SpriteSampler:
         return SampleResult(sprites, keys, attempts, chosen.latents, cls_name, stats)
 
     def _closure(self, world, xs, ys, cls_name, context):
-        """The cells that the query cells depend on (see uniqueness.closure), cached ones not expanded.
+        """The cells that the query cells depend on (see procgen.world.closure), cached ones not expanded.
 
         Returns a WorldPlan. The window of keys grows until the closure stays inside it.
         """

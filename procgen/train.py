@@ -17,7 +17,7 @@ with Adam. Dense, because ``procgen.decoder`` runs dense layers in a fixed order
 Written files:
     OUT                   a tinyae VAE checkpoint (``tinyae.models.load`` reads it) with the class Gaussians;
                           spec["training"]["procgen"] holds kind, class names, thresholds and these settings
-    OUT stem.novelty.npz  the novelty index: block features (``uniqueness.features``) of every training image,
+    OUT stem.novelty.npz  the novelty index: block features (``distance.features``) of every training image,
                           as a tinyae checkpoint of one uint8 array "features" (M, F)
 """
 
@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from procgen.errors import ProcgenError
-from procgen.uniqueness import features
+from procgen.distance import features
 
 SIZE = 32
 DATASETS = ("plants", "fashion-mnist")

@@ -10,7 +10,8 @@ from PIL import Image
 from procgen.cli import main
 from procgen.sampler import SpriteSampler
 from procgen.seeding import latents_from_keys
-from procgen.uniqueness import attempt_key, features, ssd
+from procgen.distance import features, ssd
+from procgen.uniqueness import attempt_key
 
 
 def read_tree(folder):

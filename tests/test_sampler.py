@@ -10,12 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from procgen.decoder import TILE, DenseDecoder, byte_table, byte_thresholds
+from procgen.decoder import DenseDecoder, byte_table, byte_thresholds
 from procgen.errors import ProcgenError
 from procgen.sampler import SpriteSampler, _model_path
 from procgen.seeding import latents_from_keys
 from procgen.sprites import postprocess
-from procgen.uniqueness import FeatureIndex, attempt_key, features, ssd
+from procgen.distance import FeatureIndex, features, ssd
+from procgen.uniqueness import attempt_key
 
 ROOT = Path(__file__).resolve().parents[1]
 

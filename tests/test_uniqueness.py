@@ -1,5 +1,6 @@
-"""procgen.uniqueness: the block features by hand, exact thresholds, index and pair search against brute
-force, the precedence rule on hand-made conflicts, and the world closure against a plain BFS."""
+"""procgen.distance, procgen.uniqueness, procgen.world: the block features by hand and against their naive
+twin, exact thresholds, index and pair search against brute force, the precedence rule on hand-made
+conflicts, and the world closure against a plain BFS."""
 
 import math
 
@@ -7,8 +8,10 @@ import numpy as np
 import pytest
 
 from procgen.errors import ProcgenError
-from procgen.uniqueness import (EarlierSprites, FeatureIndex, HigherCells, RedrawStats, attempt_key, closure, distance,
-                                features, near_pairs, pooling_basis, resolve, ssd, ssd_limit)
+from procgen.distance import (FeatureIndex, distance, features, features_reference, near_pairs, pooling_basis, ssd,
+                              ssd_limit)
+from procgen.uniqueness import EarlierSprites, HigherCells, RedrawStats, attempt_key, resolve
+from procgen.world import closure
 
 
 def random_features(n, rng, f=128, levels=255):
@@ -28,6 +31,14 @@ def test_features_by_hand():
     assert cover.tolist() == [255, 255, 128, 0]  # 8 of 16 pixels: 127.5 rounds up
     # shade = 255 * mean(Y/255 * A/255): white 255, red .299 * 255 = 76.2, blue half .114 * 255 / 2 = 14.5
     assert shade.tolist() == [255, 76, 15, 0]
+
+
+def test_features_kernel_equals_its_naive_twin():
+    rng = np.random.default_rng(11)
+    sprites = rng.integers(0, 256, size=(40, 32, 28, 4), dtype=np.uint8)
+    sprites[::3, ..., 3] = rng.choice([0, 255], size=sprites[::3, ..., 3].shape)  # binary alpha, as sprites have
+    assert np.array_equal(features(sprites), features_reference(sprites))
+    assert features(sprites[:0]).shape == (0, 2 * 8 * 7)
 
 
 def test_features_refuse_wrong_input():
