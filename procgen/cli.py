@@ -161,7 +161,8 @@ def run_sample(args):
     sheet = pack(list(zip(names, result.sprites)), method="grid", max_width=16 * (result.sprites.shape[2] + 1) + 1)
     manifest = {
         "model": str(args.model), "kind": sampler.kind, "seed": args.seed, "n": args.n, "class": result.cls,
-        "style": style, "thresholds": sampler.thresholds, "stats": result.stats.as_dict(),
+        "style": style, "thresholds": sampler.thresholds, "alpha_threshold": sampler.alpha_threshold,
+        "stats": result.stats.as_dict(),
         "sprites": [{"file": name, "index": i, "seed": args.seed, "class": result.cls,
                      "key": f"{int(result.keys[i]):016x}", "attempt": int(result.attempts[i]),
                      "latent": [float(v) for v in result.latents[i]]} for i, name in enumerate(names)],

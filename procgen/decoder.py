@@ -203,7 +203,8 @@ class DenseDecoder:
             dense.append((layer.params["W"], layer.params["b"], slope))
             i += 1 if slope is None else 2
         if not dense or dense[-1][2] is not None:
-            raise ProcgenError(f"decoder must end in a Dense layer giving logits (then an optional Reshape); found {names}")
+            raise ProcgenError(f"decoder must end in a Dense layer giving logits (then an optional Reshape); "
+                               f"found {names}")
         return cls(dense[:-1], dense[-1][:2], image_shape)
 
     def _codes(self, z):

@@ -50,6 +50,9 @@ class Candidates:
     novel: np.ndarray
 
 
+_FIELDS = tuple(Candidates.__dataclass_fields__)
+
+
 @dataclass
 class SampleResult:
     """What ``sample`` and ``region`` return, one row per sprite (region: row-major over the cells).
@@ -173,8 +176,9 @@ class SpriteSampler:
         stats = RedrawStats(decoded=n)
         draws = Redraws(self, keys, cls_index, mirror, alpha_threshold)
         feats = first.feats.copy()
-        attempts = resolve(feats, first.novel.copy(), suspect, draws, EarlierSprites(feats, self.unique_limit, self.basis),
-                           self.unique_limit, self.max_attempts, stats)
+        earlier = EarlierSprites(feats, self.unique_limit, self.basis)
+        attempts = resolve(feats, first.novel.copy(), suspect, draws, earlier, self.unique_limit, self.max_attempts,
+                           stats)
         chosen = _with_rows(first, {i: draws.rows[i, k] for i, k in enumerate(attempts.tolist()) if k})
         sprites = self._styled(chosen, palette, outline, mirror, scale, alpha_threshold)
         self.stats.add(stats)
@@ -183,7 +187,7 @@ class SpriteSampler:
     def _chunked_candidates(self, keys, cls_index, mirror, alpha_threshold):
         parts = [self.candidates(keys[i:i + _CHUNK], cls_index, mirror, alpha_threshold)
                  for i in range(0, len(keys), _CHUNK)]
-        return Candidates(*(np.concatenate([getattr(p, f) for p in parts]) for f in Candidates.__dataclass_fields__))
+        return Candidates(*(np.concatenate([getattr(p, f) for p in parts]) for f in _FIELDS))
 
     def _styled(self, chosen, palette, outline, mirror, scale, alpha_threshold):
         if palette is None and outline is None and scale == 1:
@@ -331,16 +335,16 @@ def _indices_of(cells, starts):
 
 def _with_rows(base, replacements):
     """A copy of the Candidates ``base`` with row i taken from (Candidates, j) for each i: (Candidates, j)."""
-    out = Candidates(*(getattr(base, f).copy() for f in Candidates.__dataclass_fields__))
+    out = Candidates(*(getattr(base, f).copy() for f in _FIELDS))
     for i, (source, j) in replacements.items():
-        for f in Candidates.__dataclass_fields__:
+        for f in _FIELDS:
             getattr(out, f)[i] = getattr(source, f)[j]
     return out
 
 
 def _gather(picks):
     """Stack row j of each (Candidates, j) into one Candidates."""
-    return Candidates(*(np.stack([getattr(src, f)[j] for src, j in picks]) for f in Candidates.__dataclass_fields__))
+    return Candidates(*(np.stack([getattr(src, f)[j] for src, j in picks]) for f in _FIELDS))
 
 
 def load_model(path):

@@ -179,7 +179,7 @@ def run(dataset=None, images=None, out=None, n=12000, force=False, progress=True
     alpha = ALPHA_THRESHOLDS[kind] if alpha_threshold is None else float(alpha_threshold)
     source = f"images:{Path(images).name}" if images is not None else dataset
     files = save_model(vae, out, kind=kind, class_names=class_names, thresholds=thresholds, alpha_threshold=alpha,
-                       settings=settings, history=history, dataset=source, training_features=training_features(x, alpha),
-                       force=force)
+                       settings=settings, history=history, dataset=source,
+                       training_features=training_features(x, alpha), force=force)
     return {"files": [str(f) for f in files], "seconds": time.perf_counter() - start, "images": int(len(x)),
             "loss": history.loss[-1], "parts": history.parts[-1], "classes": class_names}

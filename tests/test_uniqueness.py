@@ -73,7 +73,8 @@ def test_ssd_is_exact_for_the_largest_values():
 def test_feature_index_within_matches_brute_force():
     rng = np.random.default_rng(1)
     stored = random_features(2000, rng, levels=40)
-    queries = np.concatenate([random_features(200, rng, levels=40), stored[:50] + rng.integers(0, 3, (50, 128)).astype(np.uint8)])
+    nudged = stored[:50] + rng.integers(0, 3, (50, 128)).astype(np.uint8)  # near stored vectors
+    queries = np.concatenate([random_features(200, rng, levels=40), nudged])
     index = FeatureIndex(stored)
     nearest_ssd = ssd(queries, stored).min(axis=1)
     limit = int(np.quantile(nearest_ssd, 0.5))  # half the queries have a neighbour inside
