@@ -77,15 +77,17 @@ def closure(P, origin_y, origin_x, starts, known, r):
                     cells[m, 0], cells[m, 1] = b0, b1
                     m += 1
     cells = cells[:m]
-    order = np.empty(m, dtype=np.int64)  # insertion sort by decreasing priority: m is small
+    phases = np.empty(m, dtype=np.int64)
+    keys = np.empty(m, dtype=np.uint64)
     for i in range(m):
-        j = i
-        while j > 0 and _higher(P, cells[order[j - 1], 0], cells[order[j - 1], 1], cells[i, 0], cells[i, 1],
-                                   origin_y, origin_x, r):
-            order[j] = order[j - 1]
-            j -= 1
-        order[j] = i
-    cells = cells[order]
+        phases[i] = _phase(cells[i, 0], cells[i, 1], origin_y, origin_x, r)
+        keys[i] = P[cells[i, 0], cells[i, 1]]
+    order = np.arange(m)  # stable sorts from the least significant part of (-phase, key, row, col) up
+    for part in (cells[:, 1].copy(), cells[:, 0].copy()):
+        order = order[np.argsort(part[order], kind="mergesort")]
+    order = order[np.argsort(keys[order], kind="mergesort")]
+    order = order[np.argsort(-phases[order], kind="mergesort")]
+    cells = cells[order[::-1]]  # decreasing priority
     for i in range(m):
         index[cells[i, 0], cells[i, 1]] = i
     side = 2 * r + 1
