@@ -200,19 +200,21 @@ def test_class_latents_are_the_class_gaussian_of_the_key(plants):
     assert np.array_equal(result.latents, expected)
 
 
-@pytest.mark.parametrize("model", ["plants", "clothing"])
-def test_class_samples_encode_back_to_their_class(model):
+@pytest.mark.parametrize("model, least", [("plants", 0.8), ("clothing", 0.5)])  # measured 0.93 and 0.72
+def test_class_samples_encode_back_to_their_class(model, least):
     from tinyae import models
 
     sampler = SpriteSampler.load(model)
     vae = models.load(_model_path(model))
+    var = sampler.class_std ** 2
     hits = 0
     for c, name in enumerate(sampler.class_names):
         result = sampler.sample(40, 9, cls=name)
         mu, _ = vae.encode(sampler.decoder.decode(result.latents))
-        d = ((mu[:, None, :] - sampler.class_mean[None]) ** 2 / sampler.class_std[None] ** 2).sum(-1)
-        hits += (d.argmin(axis=1) == c).sum()
-    assert hits / (40 * len(sampler.class_names)) > 0.7  # chance is 1 / K
+        # the class whose Gaussian gives the encoded mean the highest likelihood (equal priors)
+        nll = (((mu[:, None, :] - sampler.class_mean[None]) ** 2 / var[None]) + np.log(var)[None]).sum(-1)
+        hits += (nll.argmin(axis=1) == c).sum()
+    assert hits / (40 * len(sampler.class_names)) > least  # chance is 1 / K: 0.2 and 0.1
 
 
 def test_style_options_change_the_look_but_not_the_choice(plants):
