@@ -7,6 +7,7 @@ writer's own numbers.
 """
 
 import json
+import os
 import re
 import xml.etree.ElementTree as ET
 
@@ -463,8 +464,17 @@ def test_atomic_write_leaves_old_file_when_replace_fails(tmp_path, monkeypatch):
     def broken_replace(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(atomic.os, "replace", broken_replace)
+    monkeypatch.setattr(os, "replace", broken_replace)
     with pytest.raises(OSError, match="disk full"):
         atomic.write_text(target, "new")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["sheet.json"]  # the temporary file is gone
+
+
+def test_atomic_write_gives_files_the_umask_permissions_not_private_ones(tmp_path):
+    old = os.umask(0o022)
+    try:
+        atomic.write_text(tmp_path / "sheet.json", "{}")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "sheet.json").stat().st_mode & 0o777 == 0o644  # mkstemp would give 0o600

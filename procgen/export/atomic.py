@@ -1,26 +1,15 @@
-"""Atomic file writes: a reader sees the old file or the new one, never half of either."""
+"""Atomic file writes: a reader sees the old file or the new one, never half of either.
 
-import os
-import tempfile
-from pathlib import Path
+Both delegate to tinyae.checkpoint.write_atomic (temporary file beside the target, fsync, os.replace,
+permissions from the umask). Overwrite policy is decided by the callers, before any write starts.
+"""
+
+from tinyae.checkpoint import write_atomic
 
 
 def write_bytes(path, data):
-    """Write `data` to `path` through a temporary file in the same folder and os.replace.
-
-    The temporary file sits beside the target because os.replace is only atomic within one file system.
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write `data` to `path` atomically, replacing an existing file."""
+    write_atomic(path, lambda f: f.write(data), force=True)
     return path
 
 
