@@ -139,11 +139,12 @@ def compact_pngs(paths):
         write_atomic(path, lambda f: im.save(f, format="PNG", optimize=True), force=True)
 
 
-def loss_curves(histories, title, part=None):
+def loss_curves(histories, title, part=None, ylabel=None):
     """One chart of train and validation loss per epoch for one or more runs.
 
     histories: {run name: tinyae.train.History}; with one run the series are "train" and "validation".
     part: plot this named term of the loss (e.g. "reconstruction") instead of the total.
+    ylabel: the y axis' label (default: "loss", or the part's name).
     """
     from tinyae import plots
 
@@ -155,7 +156,7 @@ def loss_curves(histories, title, part=None):
         series[f"{prefix}train"] = train
         if val:
             series[f"{prefix}validation"] = val
-    return plots.loss_curves(series, title=title, ylabel="loss" if part is None else part)
+    return plots.loss_curves(series, title=title, ylabel=ylabel or ("loss" if part is None else part))
 
 
 def side_by_side(images, gap=16):
@@ -183,7 +184,7 @@ def batched(fn, x, batch_size=500):
 
 
 def machine():
-    """One line: CPU model, cores, Numba threads, Python / NumPy / Numba versions."""
+    """One line: CPU model, cores, load (other jobs share them), Numba threads, Python / NumPy / Numba versions."""
     import numba
 
     cpu = platform.processor() or "unknown CPU"
@@ -192,7 +193,8 @@ def machine():
             cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    return (f"{cpu}, {os.cpu_count()} cores, {numba.config.NUMBA_NUM_THREADS} Numba threads; "
+    load = f", load average {os.getloadavg()[0]:.1f} at start" if hasattr(os, "getloadavg") else ""
+    return (f"{cpu}, {os.cpu_count()} cores{load}, {numba.config.NUMBA_NUM_THREADS} Numba threads; "
             f"Python {platform.python_version()}, NumPy {np.__version__}, Numba {numba.__version__}")
 
 

@@ -138,7 +138,8 @@ def main(argv=None):
     rows = [("clean", x_test[firsts]), (f"noisy (p = {args.p:g})", noisy[firsts]),
             ("median 3x3", median[firsts]), ("denoised", denoised[firsts])]
     _common.save(plots.row_comparison(rows, scale=3), out / "denoising.png", args.force)
-    chart = _common.loss_curves({"denoiser": history}, "denoising autoencoder: BCE per epoch")
+    chart = _common.loss_curves({"denoiser": history}, "denoising autoencoder: BCE per epoch",
+                                  ylabel="BCE per pixel")
     _common.save(chart, out / "loss_curves.png", args.force)
     s.note("columns of denoising.png, left to right: " + ", ".join(CLASS_NAMES[int(y_test[i])] for i in firsts))
     _common.compact_pngs([out / n for n in OUTPUTS if n.endswith(".png")])

@@ -46,8 +46,8 @@ def parse_args(argv):
     parser.add_argument("--code", type=_common.positive_int, default=64, help="code units K (default 64)")
     parser.add_argument("--rho", type=float, default=0.05, help="target mean activation (default 0.05)")
     parser.add_argument("--beta", type=float, default=0.03, help="weight of the KL sparsity (default 0.03)")
-    parser.add_argument("--lam", type=float, default=0.03, help="weight of the contractive penalty (default 0.03)")
-    parser.add_argument("--epochs", type=_common.positive_int, help="default 15 (quick: 2)")
+    parser.add_argument("--lam", type=float, default=0.01, help="weight of the contractive penalty (default 0.01)")
+    parser.add_argument("--epochs", type=_common.positive_int, help="default 30 (quick: 2)")
     parser.add_argument("--train-size", type=_common.positive_int, help="default 55,000 (quick: 2,000)")
     parser.add_argument("--val-size", type=_common.positive_int, help="default 5,000 (quick: 500)")
     parser.add_argument("--batch-size", type=_common.positive_int, default=128, help="default 128")
@@ -57,7 +57,7 @@ def parse_args(argv):
         parser.error(f"--rho must be in (0, 1), got {args.rho}")
     if args.beta < 0 or args.lam < 0:
         parser.error(f"--beta and --lam must be >= 0, got {args.beta} and {args.lam}")
-    defaults = {"epochs": 2 if args.quick else 15, "train_size": 2000 if args.quick else 55000,
+    defaults = {"epochs": 2 if args.quick else 30, "train_size": 2000 if args.quick else 55000,
                 "val_size": 500 if args.quick else 5000}
     for key, value in defaults.items():
         if getattr(args, key) is None:
@@ -157,7 +157,8 @@ def main(argv=None):
                                   xlabel="Frobenius norm of dh/dx", size=(420, 260)) for kind in ("plain", "contractive")}
     _common.save(_common.side_by_side([hist["plain"], hist["contractive"]]), out / "sensitivity.png", args.force)
 
-    chart = _common.loss_curves(histories, "reconstruction BCE per epoch", part="reconstruction")
+    chart = _common.loss_curves(histories, "reconstruction BCE per epoch", part="reconstruction",
+                                ylabel="BCE per pixel")
     _common.save(chart, out / "loss_curves.png", args.force)
     _common.compact_pngs([out / n for n in OUTPUTS if n.endswith(".png")])
     s.write(out, args.force)
