@@ -27,6 +27,7 @@ from PIL import Image
 
 from tinyae.errors import TinyAEError
 
+from tinyae.argtypes import fraction, positive_int
 from procgen import cli_export
 from procgen.errors import ProcgenError
 
@@ -44,20 +45,10 @@ def _model_arguments(parser):
 
 def _threshold_arguments(parser, default):
     """--uniqueness and --novelty; ``default`` says in the help where an omitted value comes from."""
-    parser.add_argument("--uniqueness", type=_fraction, metavar="D",
+    parser.add_argument("--uniqueness", type=fraction, metavar="D",
                         help=f"no two sprites closer than this distance ({default})")
-    parser.add_argument("--novelty", type=_fraction, metavar="D",
+    parser.add_argument("--novelty", type=fraction, metavar="D",
                         help=f"no sprite closer than this to a training image ({default})")
-
-
-def _fraction(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a distance in [0, 1], got {text!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"expected a distance in [0, 1], got {value}")
-    return value
 
 
 def _style_arguments(parser):
@@ -65,18 +56,8 @@ def _style_arguments(parser):
     parser.add_argument("--outline", nargs="?", const=OUTLINE, metavar="#RRGGBB",
                         help=f"draw a 1-pixel outline (default colour {OUTLINE})")
     parser.add_argument("--mirror", action="store_true", help="make sprites left-right symmetric")
-    parser.add_argument("--scale", type=_positive_int, default=1, metavar="S", help="upscale by S (nearest)")
+    parser.add_argument("--scale", type=positive_int, default=1, metavar="S", help="upscale by S (nearest)")
     parser.add_argument("--force", action="store_true", help="overwrite existing files")
-
-
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
 
 
 def _int_list(text):
@@ -138,7 +119,7 @@ def _check_new_file(path, force):
 def add_sample(subparsers):
     p = subparsers.add_parser("sample", help="write n sprites, a sheet and a manifest into a folder")
     _model_arguments(p)
-    p.add_argument("-n", type=_positive_int, default=64, help="how many sprites (default 64)")
+    p.add_argument("-n", type=positive_int, default=64, help="how many sprites (default 64)")
     p.add_argument("--seed", type=int, default=0, help="batch seed (default 0)")
     _style_arguments(p)
     p.add_argument("--out", required=True, type=Path, metavar="DIR", help="folder to write into (new or empty)")
@@ -213,18 +194,18 @@ def add_train(subparsers):
     source.add_argument("--dataset", choices=DATASETS, help="a built-in training set")
     source.add_argument("--images", type=Path, metavar="DIR", help="a folder of PNG/JPEG sprites; subfolders = classes")
     p.add_argument("--out", required=True, type=Path, metavar="MODEL", help="checkpoint to write (.npz)")
-    p.add_argument("--n", type=_positive_int, default=12000, help="training images (default 12000)")
-    p.add_argument("--epochs", type=_positive_int, default=40, help="default 40")
-    p.add_argument("--batch-size", type=_positive_int, default=128, help="default 128")
+    p.add_argument("--n", type=positive_int, default=12000, help="training images (default 12000)")
+    p.add_argument("--epochs", type=positive_int, default=40, help="default 40")
+    p.add_argument("--batch-size", type=positive_int, default=128, help="default 128")
     p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
-    p.add_argument("--latent", type=_positive_int, default=16, help="latent dimensions (default 16)")
+    p.add_argument("--latent", type=positive_int, default=16, help="latent dimensions (default 16)")
     p.add_argument("--encoder", type=_int_list, default=(128,), help="encoder hidden widths (default 128)")
     p.add_argument("--decoder", type=_int_list, default=(128, 128), help="decoder hidden widths (default 128,128)")
     p.add_argument("--beta", type=float, default=1.0, help="KL weight (default 1)")
     p.add_argument("--warmup-epochs", type=int, default=5, help="epochs of KL warm-up (default 5)")
     p.add_argument("--seed", type=int, default=0, help="seeds the data, the initial weights and the batches")
     _threshold_arguments(p, "recorded in the model as its default")
-    p.add_argument("--alpha-threshold", type=_fraction, metavar="A",
+    p.add_argument("--alpha-threshold", type=fraction, metavar="A",
                    help="where a pixel turns opaque, recorded as the model's default (plants 0.5, clothing 0.2)")
     p.add_argument("--quiet", action="store_true", help="no progress line")
     p.add_argument("--force", action="store_true", help="overwrite MODEL and its novelty index")

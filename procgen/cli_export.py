@@ -17,33 +17,14 @@ The model, class and style options are those of ``procgen sample`` (procgen.cli 
 A non-empty DIR is refused without --force, and --force replaces only the files of the same name.
 """
 
-import argparse
 from pathlib import Path
 
+from tinyae.argtypes import number_in_range, positive_float, positive_int
 from procgen.errors import ProcgenError
 
 FORMAT_CHOICES = ("texturepacker", "godot", "tiled", "all")
-
-
-def _frames(text):
-    """argparse type: an animation length, at least the two keyed sprites."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of frames >= 2, got {text!r}") from None
-    if value < 2:
-        raise argparse.ArgumentTypeError(f"expected at least 2 frames (the two keyed sprites), got {value}")
-    return value
-
-
-def _fps(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected frames per second > 0, got {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected frames per second > 0, got {value}")
-    return value
+frames = number_in_range(int, "a number of frames >= 2 (the two keyed sprites)", low=2)
+fps = positive_float
 
 
 # --- sheet ---------------------------------------------------------------------------------------
@@ -55,14 +36,14 @@ def add_sheet(subparsers):
 
     p = subparsers.add_parser("sheet", help="write a sprite sheet with TexturePacker, Godot and Tiled atlases")
     cli._model_arguments(p)
-    p.add_argument("-n", type=cli._positive_int, default=64, help="how many sprites or animations (default 64)")
+    p.add_argument("-n", type=positive_int, default=64, help="how many sprites or animations (default 64)")
     p.add_argument("--seed", type=int, default=0, help="batch seed (default 0)")
     cli._style_arguments(p)
-    p.add_argument("--animate", type=_frames, metavar="FRAMES",
+    p.add_argument("--animate", type=frames, metavar="FRAMES",
                    help="make each sprite an animation of FRAMES frames morphing into another keyed sprite")
     p.add_argument("--path", choices=PATHS, default="slerp", help="latent path of --animate (default slerp)")
     p.add_argument("--play", choices=PLAYS, default="pingpong", help="play order of --animate (default pingpong)")
-    p.add_argument("--fps", type=_fps, default=8.0, help="animation frames per second (default 8)")
+    p.add_argument("--fps", type=fps, default=8.0, help="animation frames per second (default 8)")
     p.add_argument("--format", choices=FORMAT_CHOICES, default="all", help="atlas format(s) to write (default all)")
     p.add_argument("--name", default="sheet", help="file stem of the sheet and its atlases (default sheet)")
     p.add_argument("--godot-dir", default="procgen_sprites", metavar="RES_DIR",

@@ -172,7 +172,7 @@ def test_bad_sheet_input_exits_2_naming_the_problem_and_writes_nothing(model, tm
     argv, message = {
         "name with slash": (base + ["--name", "a/b"], "--name must not contain '/'"),
         "name with dots": (base + ["--name", "..\\up"], "must not contain"),
-        "one frame": (base + ["--animate", 1], "at least 2 frames"),
+        "one frame": (base + ["--animate", 1], "expected a number of frames >= 2"),
         "bad format": (base + ["--format", "unity"], "invalid choice: 'unity'"),
         "bad play": (base + ["--animate", 3, "--play", "bounce"], "invalid choice: 'bounce'"),
         "unknown class": (base + ["--class", "oak"], "unknown class 'oak'"),
@@ -181,7 +181,7 @@ def test_bad_sheet_input_exits_2_naming_the_problem_and_writes_nothing(model, tm
         "no out": (["sheet", "--model", model], "the following arguments are required: --out"),
         "out is a file": (["sheet", "--model", model, "--out", tmp_path / "file"], "must be a folder"),
         "bad godot dir": (base + ["--godot-dir", "a/../b"], "res_dir"),
-        "zero n": (base + ["-n", 0], "expected a positive integer"),
+        "zero n": (base + ["-n", 0], "expected an integer >= 1, got 0"),
     }[case]
     status, _, err = run(argv, capsys)
     assert status == 2

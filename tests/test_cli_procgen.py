@@ -117,7 +117,7 @@ def test_bad_sample_input_exits_2_naming_the_problem(tmp_path, capsys, case):
         "corrupt model": (base + ["--model", broken], "broken.npz"),
         "missing model": (base + ["--model", tmp_path / "nope.npz"], "is neither"),
         "not empty": (["sample", "-n", 3, "--out", tmp_path / "full"], "must be empty or new; pass --force"),
-        "bad n": (["sample", "-n", "many", "--out", tmp_path / "out"], "argument -n: expected a positive integer"),
+        "bad n": (["sample", "-n", "many", "--out", tmp_path / "out"], "argument -n: expected an integer >= 1, got 'many'"),
         "no out": (["sample", "-n", 3], "the following arguments are required: --out"),
         "outline": (base + ["--outline", "purple"], "outline"),
     }[case]

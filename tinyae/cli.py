@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tinyae.argtypes import nonnegative_float, positive_int
 from tinyae import models
 from tinyae.errors import TinyAEError
 
@@ -37,28 +38,6 @@ COMMANDS = {}
 def register_command(name, help, add_arguments, run):
     """Add (or replace) the subcommand ``tinyae <name>``."""
     COMMANDS[name] = Command(name, help, add_arguments, run)
-
-
-def positive_int(text):
-    """argparse type: an integer >= 1 (anything else is a usage error, exit status 2)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
-    return value
-
-
-def nonnegative_float(text):
-    """argparse type: a finite number >= 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
-    if not np.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text}")
-    return value
 
 
 # ---------------------------------------------------------------- tinyae train
