@@ -88,3 +88,16 @@ class Sequential:
     @classmethod
     def from_config(cls, cfg, rng=None, dtype=None):
         return cls([layer_from_config(c, rng=rng, dtype=dtype) for c in cfg["layers"]], name=cfg.get("name", "Sequential"))
+
+
+class EncoderDecoder:
+    """What every model made of an ``encoder`` and a ``decoder`` Sequential shares: its parameter list."""
+
+    def parameters(self):
+        """Every (name, param, grad): "encoder.<i>.<key>" then "decoder.<i>.<key>"."""
+        return ([(f"encoder.{n}", p, g) for n, p, g in self.encoder.parameters()]
+                + [(f"decoder.{n}", p, g) for n, p, g in self.decoder.parameters()])
+
+    def zero_grads(self):
+        self.encoder.zero_grads()
+        self.decoder.zero_grads()

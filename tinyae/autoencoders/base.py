@@ -24,13 +24,13 @@ from tinyae.errors import CheckpointError
 from tinyae.layers import sigmoid
 from tinyae.losses import bce_with_logits, mse
 from tinyae.models import register
-from tinyae.network import Sequential
+from tinyae.network import EncoderDecoder, Sequential
 
 RECONSTRUCTION_LOSSES = {"mse": mse, "bce_with_logits": bce_with_logits}
 
 
 @register
-class Autoencoder:
+class Autoencoder(EncoderDecoder):
     """encoder, decoder: Sequentials. loss: "mse" or "bce_with_logits" (targets in [0, 1]).
     reduction: "mean" (over every element, as in Keras) or "batch" (sum over each example's
     elements, mean over the batch); see ``tinyae.losses``. in_shape: the per-example input shape,
@@ -58,15 +58,6 @@ class Autoencoder:
     def reconstruct(self, x):
         """x_hat = decode(encode(x)), from the clean input."""
         return self.decode(self.encode(x))
-
-    def parameters(self):
-        """(name, param, grad) for every trainable array: "encoder.<i>.<key>" then "decoder.<i>.<key>"."""
-        return ([(f"encoder.{n}", p, g) for n, p, g in self.encoder.parameters()]
-                + [(f"decoder.{n}", p, g) for n, p, g in self.decoder.parameters()])
-
-    def zero_grads(self):
-        self.encoder.zero_grads()
-        self.decoder.zero_grads()
 
     @property
     def dtype(self):

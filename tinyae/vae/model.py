@@ -30,7 +30,7 @@ from tinyae.errors import CheckpointError, ShapeError
 from tinyae.layers.activations import sigmoid
 from tinyae.losses import kl_diag_gaussian
 from tinyae.models import register
-from tinyae.network import Sequential
+from tinyae.network import EncoderDecoder, Sequential
 from tinyae.vae.evaluation import negative_elbo
 from tinyae.vae.gaussian import clamp_logvar, reparameterize, reparameterize_backward
 from tinyae.vae.generation import ClassGaussians, lerp, slerp
@@ -41,7 +41,7 @@ SPEC_KEYS = ("image_shape", "latent_dim", "encoder", "decoder", "likelihood", "b
 
 
 @register
-class VAE:
+class VAE(EncoderDecoder):
     """A variational autoencoder over images of shape ``image_shape`` (C, H, W) with a d-dim latent.
 
     encoder: a Sequential mapping (N, C, H, W) -> (N, 2d); the first d outputs are mu, the last d logvar.
@@ -84,15 +84,6 @@ class VAE:
         if self.warmup_steps == 0:
             return self.beta
         return self.beta * min(1.0, self.steps / self.warmup_steps)
-
-    def parameters(self):
-        """Every (name, param, grad): "encoder.<i>.<key>" then "decoder.<i>.<key>"."""
-        return ([(f"encoder.{n}", p, g) for n, p, g in self.encoder.parameters()]
-                + [(f"decoder.{n}", p, g) for n, p, g in self.decoder.parameters()])
-
-    def zero_grads(self):
-        self.encoder.zero_grads()
-        self.decoder.zero_grads()
 
     def check_images(self, x, what="x"):
         """Raise ShapeError unless x is an (N, *image_shape) array of the model's dtype."""
