@@ -12,8 +12,8 @@ logits (stable, and its gradient sigma(a) - x does not vanish where the sigmoid 
 bias starts at logit(mean pixel), so training does not first spend steps learning the background.
 Every training step draws fresh noise (tinyae.noise.salt_and_pepper: each pixel, with probability p,
 becomes 0 or 1 by a fair coin). Adam, batch 32, step size 2e-3 multiplied by 0.8 after every epoch,
-float32: on this model small batches and the decay gave more PSNR per second of training than batch 128
-at 1e-3 (measured: 18.1 dB against 16.1 dB after two minutes).
+float32. Measured in two-minute trials on this model: batch 32 at 2e-3 reached 18.1 dB, batch 128 at
+1e-3 16.1 dB, and the MSE loss on a linear output (batch 32, 2e-3) 16.7 dB.
 
 Reported: mean squared error and PSNR = 10 log10(1 / MSE) over the 10,000 test images (one seeded noise
 draw), for the noisy input, a 3x3 median filter (the classic cure for salt-and-pepper noise) and the
@@ -28,7 +28,7 @@ loss_curves.png (BCE per epoch, train and validation), summary.txt and summary.j
 
 import time
 
-import _common  # first: sets OMP_WAIT_POLICY before Numba starts its threads
+import _common  # first: it sets the thread settings before NumPy and Numba start their threads
 
 import numpy as np
 from scipy.ndimage import median_filter

@@ -21,7 +21,7 @@ the undecayed decoder's rows), loss_curves.png (minibatch MSE per epoch against 
     python examples/pca_lab.py --quick --out /tmp/pca               # seconds: synthetic data, D = 20, k = 2
 """
 
-import _common  # first: sets the thread settings before NumPy loads OpenBLAS
+import _common  # first: it sets the thread settings before NumPy and Numba start their threads
 
 import numpy as np
 

@@ -26,7 +26,7 @@ sorted, with the target), sensitivity.png (histograms of ||J||_F, plain | contra
     python examples/sparse_contractive.py --quick --out /tmp/sc             # seconds
 """
 
-import _common  # first: sets OMP_WAIT_POLICY before Numba starts its threads
+import _common  # first: it sets the thread settings before NumPy and Numba start their threads
 
 import numpy as np
 

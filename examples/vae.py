@@ -26,7 +26,7 @@ Writes into --out, for each model: <model>/{the four PNGs above, loss_curves.png
 
 import time
 
-import _common  # first: sets OMP_WAIT_POLICY before Numba starts its threads
+import _common  # first: it sets the thread settings before NumPy and Numba start their threads
 
 import numpy as np
 
@@ -38,7 +38,7 @@ from tinyae.vae.figures import FIGURES
 
 BUILDERS = {"dense": tutorial_dense_vae, "conv": tutorial_conv_vae}
 # Full-mode defaults per model, chosen so each run takes at most ~15 minutes on 2 shared cores.
-FULL = {"dense": {"epochs": 50, "train_size": 55000}, "conv": {"epochs": 3, "train_size": 20000}}
+FULL = {"dense": {"epochs": 50, "train_size": 58000}, "conv": {"epochs": 6, "train_size": 58000}}
 QUICK = {"dense": {"epochs": 2, "train_size": 1000}, "conv": {"epochs": 1, "train_size": 128}}
 
 
@@ -46,18 +46,18 @@ def parse_args(argv):
     parser = _common.make_parser(__doc__, "vae")
     _common.add_fashion_mnist_option(parser)
     parser.add_argument("--model", choices=("dense", "conv", "both"), default="both", help="default both")
-    parser.add_argument("--epochs", type=_common.positive_int, help="default: dense 50, conv 3 (quick: 2, 1)")
+    parser.add_argument("--epochs", type=_common.positive_int, help="default: dense 50, conv 6 (quick: 2, 1)")
     parser.add_argument("--train-size", type=_common.positive_int,
-                        help="training images (default: dense 55,000, conv 20,000; quick: 1,000, 128)")
+                        help="training images (default 58,000; quick: dense 1,000, conv 128)")
     parser.add_argument("--val-size", type=_common.positive_int,
-                        help="held-out training images for the validation curve (default 5,000; quick: 100)")
+                        help="held-out training images for the validation curve (default 2,000; quick: 100)")
     parser.add_argument("--figure-images", type=_common.positive_int,
                         help="test images in the scatter and class Gaussians (default 5,000; quick: 300)")
     parser.add_argument("--batch-size", type=_common.positive_int, default=128, help="default 128")
     parser.add_argument("--lr", type=_common.positive_float, default=1e-3, help="Adam step size (default 1e-3)")
     args = parser.parse_args(argv)
     if args.val_size is None:
-        args.val_size = 100 if args.quick else 5000
+        args.val_size = 100 if args.quick else 2000
     if args.figure_images is None:
         args.figure_images = 300 if args.quick else 5000
     args.models = ["dense", "conv"] if args.model == "both" else [args.model]
@@ -98,7 +98,8 @@ def train_one(name, args, x_all, x_test, y_test, out, s):
     n = args.figure_images
     vae_figures(vae, x_test[:n], y_test[:n], CLASS_NAMES, out / name, force=args.force,
                 rng=np.random.default_rng(args.seed + 2))
-    chart = _common.loss_curves({name: history}, f"{name} VAE, 2-D latent: negative ELBO per epoch")
+    chart = _common.loss_curves({name: history}, f"{name} VAE, 2-D latent: negative ELBO per epoch",
+                                  ylabel="nats per image")
     _common.save(chart, out / name / "loss_curves.png", args.force)
 
 
