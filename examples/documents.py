@@ -30,7 +30,7 @@ a test/ folder only), summary.txt and summary.json.
 import time
 from pathlib import Path
 
-import _common  # first: sets OMP_WAIT_POLICY before Numba starts its threads
+import _common  # first: it sets the thread settings before NumPy and Numba start their threads
 
 import numpy as np
 
@@ -82,13 +82,13 @@ def parse_args(argv):
                         help="pages kept out of training and scored (default 6; quick: 1)")
     parser.add_argument("--crop", type=_common.positive_int,
                         help=f"side of the square training crops, a multiple of {POOL} (default 48; quick: 32)")
-    parser.add_argument("--crops", type=_common.positive_int, help="training crops (default 6,000; quick: 1,600)")
-    parser.add_argument("--epochs", type=_common.positive_int, help="default 6 (quick: 2)")
+    parser.add_argument("--crops", type=_common.positive_int, help="training crops (default 12,000; quick: 1,600)")
+    parser.add_argument("--epochs", type=_common.positive_int, help="default 8 (quick: 2)")
     parser.add_argument("--batch-size", type=_common.positive_int, default=32, help="default 32")
     parser.add_argument("--lr", type=_common.positive_float, default=2e-3, help="Adam step size (default 2e-3)")
     args = parser.parse_args(argv)
     defaults = {"pages": 3 if args.quick else 24, "held_out": 1 if args.quick else 6, "crop": 32 if args.quick else 48,
-                "crops": 1600 if args.quick else 6000, "epochs": 2 if args.quick else 6}
+                "crops": 1600 if args.quick else 12000, "epochs": 2 if args.quick else 8}
     for key, value in defaults.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
@@ -155,7 +155,8 @@ def main(argv=None):
     zoom = zoom_crops([held_dirty[0], cleaned[0], held_clean[0]], np.random.default_rng(args.seed + 1))
     rows = [(name, crops) for name, crops in zip(("dirty", "cleaned", "truth"), zoom)]
     _common.save(plots.row_comparison(rows, scale=2).convert("L"), out / "documents_zoom.png", args.force)
-    chart = _common.loss_curves({"cleaner": history}, "document cleaner: BCE per epoch (crops)")
+    chart = _common.loss_curves({"cleaner": history}, "document cleaner: BCE per epoch (crops)",
+                                  ylabel="BCE per pixel")
     _common.save(chart, out / "loss_curves.png", args.force)
     if test_dirty:
         first = test_dirty[0]
