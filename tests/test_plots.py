@@ -318,12 +318,10 @@ def test_loss_curves_break_at_non_finite_values():
     assert any(col < ruler[0] + 2 * step for col in run) and any(col > ruler[0] + 6 * step for col in run)
 
 
-def test_loss_curves_from_a_history_object_and_legend():
-    class History:
-        train_loss = [0.9, 0.5, 0.4]
-        val_loss = []
+def test_loss_curves_from_a_training_history_and_legend():
+    from tinyae.train import History
 
-    img = plots.loss_curves(History())
+    img = plots.loss_curves(History(loss=[0.9, 0.5, 0.4]))
     assert mask_of(img, PALETTE[0], tol=40).sum() > 50
     assert mask_of(img, PALETTE[1], tol=40).sum() == 0  # empty validation: no line, no legend entry
     both = plots.loss_curves({"train": [0.9, 0.5, 0.4], "validation": [1.0, 0.7, 0.6]})

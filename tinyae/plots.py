@@ -375,13 +375,13 @@ def manifold(decode_fn, n=20, image_shape=None, latent_dim=2, dims=(0, 1), scale
 def loss_curves(history, title="loss", log=False, size=(560, 320), xlabel="epoch", ylabel="loss", legend=True):
     """Curves of per-epoch values, one colour per series, with axes and a legend.
 
-    history: {name: [value per epoch]}, or an object with .train_loss and .val_loss lists (empty ones are
-    left out). Epochs are numbered from 1. Non-finite values (a diverged run) break the line there.
+    history: {name: [value per epoch]}, or a tinyae.train.History (its .loss and .val_loss lists; empty
+    ones are left out). Epochs are numbered from 1. Non-finite values (a diverged run) break the line there.
     log: log10 y axis (values must then be > 0). size: (width, height) of the plot area in pixels.
     legend: name the series in the plot's top-right corner.
     """
     if not isinstance(history, dict):
-        history = {"train": history.train_loss, "validation": history.val_loss}
+        history = {"train": history.loss, "validation": history.val_loss}
     series = {name: np.asarray(values, dtype=np.float64) for name, values in history.items() if len(values)}
     finite = np.concatenate([s[np.isfinite(s)] for s in series.values()]) if series else np.array([])
     if finite.size == 0:
