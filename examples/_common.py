@@ -53,6 +53,12 @@ def add_fashion_mnist_option(parser):
                              "tinyae.datasets.load_fashion_mnist searches)")
 
 
+def train_val_split(x, rng, train_size, val_size):
+    """Disjoint random training and validation subsets of x (N, ...), drawn by one permutation."""
+    order = rng.permutation(len(x))
+    return x[order[:train_size]], x[order[train_size:train_size + val_size]]
+
+
 def load_fashion(args, split, limit=None, dtype=np.float32):
     """(images, labels) of Fashion-MNIST, the first ``limit`` of them; a missing dataset exits with its message."""
     from tinyae.datasets import load_fashion_mnist

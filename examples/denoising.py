@@ -96,9 +96,7 @@ def main(argv=None):
     rng = np.random.default_rng(args.seed)
     x_all, _ = _common.load_fashion(args, "train")
     x_test, y_test = _common.load_fashion(args, "test", limit=args.test_size)
-    order = rng.permutation(len(x_all))
-    x_train = x_all[order[:args.train_size]]
-    x_val = x_all[order[args.train_size:args.train_size + args.val_size]]
+    x_train, x_val = _common.train_val_split(x_all, rng, args.train_size, args.val_size)
 
     s = _common.Summary("Denoising autoencoder, Fashion-MNIST, salt-and-pepper noise (examples/denoising.py)")
     s.note(f"machine: {_common.machine()}")

@@ -111,9 +111,7 @@ def main(argv=None):
     rng = np.random.default_rng(args.seed)
     x_all, _ = _common.load_fashion(args, "train")
     x_test, _ = _common.load_fashion(args, "test", limit=1000 if args.quick else None)
-    order = rng.permutation(len(x_all))
-    x_train = x_all[order[:args.train_size]]
-    x_val = x_all[order[args.train_size:args.train_size + args.val_size]]
+    x_train, x_val = _common.train_val_split(x_all, rng, args.train_size, args.val_size)
 
     s = _common.Summary("Sparse and contractive penalties on the code (examples/sparse_contractive.py)")
     s.note(f"machine: {_common.machine()}")
