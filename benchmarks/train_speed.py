@@ -64,7 +64,7 @@ def tinyae_denoising_ae(x, target, rng):
 
     def step():
         _, dy = losses.mse(net.forward(x), target)
-        net.backward(dy)
+        net.backward(dy, input_grad=False)  # like PyTorch, no gradient for the data
         opt.step(net.parameters())
     return step, (net,)
 
@@ -98,7 +98,7 @@ def tinyae_dense_ae(x, rng):
 
     def step():
         _, dy = losses.mse(net.forward(flat), flat)
-        net.backward(dy)
+        net.backward(dy, input_grad=False)  # like PyTorch, no gradient for the data
         opt.step(net.parameters())
     return step, (net,)
 

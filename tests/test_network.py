@@ -5,7 +5,7 @@ import pytest
 
 from tinyae.errors import ShapeError
 from tinyae.gradcheck import numerical_gradient, rel_error
-from tinyae.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Reshape, Sigmoid, Tanh, UpSample2D
+from tinyae.layers import Conv2D, ConvTranspose2D, Dense, Flatten, MaxPool2D, ReLU, Reshape, Sigmoid, Tanh, UpSample2D
 from tinyae.losses import mse
 from tinyae.network import Sequential
 from tinyae.optim import Adam
@@ -31,6 +31,25 @@ def test_whole_network_gradient_through_the_chain_rule():
     assert rel_error(dx, numerical_gradient(loss, x)) <= 1e-6
     for name, p, g in net.parameters():
         assert rel_error(g.copy(), numerical_gradient(loss, p)) <= 1e-6, name
+
+
+@pytest.mark.parametrize("first", ["conv", "conv_transpose", "dense"])
+def test_skipping_the_input_gradient_returns_none_and_leaves_every_grad_the_same(first):
+    rng = np.random.default_rng(0)
+    layer, x_shape = {
+        "conv": (Conv2D(2, 3, 3, stride=2, padding=1, rng=rng, dtype=np.float64), (4, 2, 5, 5)),
+        "conv_transpose": (ConvTranspose2D(2, 3, 3, stride=2, padding=1, output_padding=1, rng=rng,
+                                           dtype=np.float64), (4, 2, 5, 5)),
+        "dense": (Dense(50, 40, rng=rng, dtype=np.float64), (4, 50)),
+    }[first]
+    net = Sequential([layer, ReLU(), Flatten() if len(x_shape) == 4 else Tanh()])
+    x = rng.standard_normal(x_shape)
+    dy = rng.standard_normal(net.forward(x).shape)
+    assert net.backward(dy) is not None
+    full = [g.copy() for _, _, g in net.parameters()]
+    assert net.backward(dy, input_grad=False) is None
+    for (name, _, g), g_full in zip(net.parameters(), full):
+        np.testing.assert_array_equal(g, g_full, err_msg=name)
 
 
 def test_summary_lists_shapes_and_parameter_counts():

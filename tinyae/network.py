@@ -28,11 +28,15 @@ class Sequential:
 
     __call__ = forward
 
-    def backward(self, dy):
-        """Chain rule from the last layer to the first; returns dL/dx."""
-        for layer in reversed(self.layers):
+    def backward(self, dy, input_grad=True):
+        """Chain rule from the last layer to the first; returns dL/dx.
+
+        input_grad=False: the caller has no use for dL/dx (x is data), so the first layer may skip
+        computing it and return None; every layer still fills its grads.
+        """
+        for layer in reversed(self.layers[1:]):
             dy = layer.backward(dy)
-        return dy
+        return self.layers[0].backward(dy, input_grad=input_grad)
 
     def parameters(self):
         """Every (name, param, grad) triple, named "<layer index>.<key>", e.g. "0.W"."""

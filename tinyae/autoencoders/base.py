@@ -86,7 +86,7 @@ class Autoencoder(EncoderDecoder):
         dz = self.decoder.backward(da)
         if dz_penalty is not None:
             dz = dz + dz_penalty
-        self.encoder.backward(dz)
+        self.encoder.backward(dz, input_grad=False)
         grads = {name: g for name, _, g in self.encoder.parameters()}
         for name, g in dparams.items():
             grads[name] += g

@@ -42,7 +42,7 @@ class Identity(_Elementwise):
         self.shape = x.shape
         return x
 
-    def backward(self, dy):
+    def backward(self, dy, input_grad=True):
         self.check_grad(dy, self.shape)
         return dy
 
@@ -55,7 +55,7 @@ class ReLU(_Elementwise):
         self.mask = x > 0
         return np.maximum(x, 0)
 
-    def backward(self, dy):
+    def backward(self, dy, input_grad=True):
         self.check_grad(dy, self.mask.shape)
         return dy * self.mask
 
@@ -72,7 +72,7 @@ class LeakyReLU(_Elementwise):
         self.slope = np.where(x > 0, 1.0, self.alpha).astype(x.dtype)
         return x * self.slope
 
-    def backward(self, dy):
+    def backward(self, dy, input_grad=True):
         self.check_grad(dy, self.slope.shape)
         return dy * self.slope
 
@@ -88,7 +88,7 @@ class Sigmoid(_Elementwise):
         self.y = sigmoid(x)
         return self.y
 
-    def backward(self, dy):
+    def backward(self, dy, input_grad=True):
         self.check_grad(dy, self.y.shape)
         return dy * self.y * (1 - self.y)
 
@@ -101,7 +101,7 @@ class Tanh(_Elementwise):
         self.y = np.tanh(x)
         return self.y
 
-    def backward(self, dy):
+    def backward(self, dy, input_grad=True):
         self.check_grad(dy, self.y.shape)
         return dy * (1 - self.y * self.y)
 
@@ -114,6 +114,6 @@ class Softplus(_Elementwise):
         self.x = x
         return softplus(x)
 
-    def backward(self, dy):
+    def backward(self, dy, input_grad=True):
         self.check_grad(dy, self.x.shape)
         return dy * sigmoid(self.x)

@@ -58,9 +58,9 @@ class Conv2D(Layer):
         self.y_shape = y.shape
         return y
 
-    def backward(self, dy):
+    def backward(self, dy, input_grad=True):
         self.check_grad(dy, self.y_shape)
-        dx, dw, db = kernels.conv2d_backward(dy, self.x, self.params["W"], self.stride, self.pad)
+        dx, dw, db = kernels.conv2d_backward(dy, self.x, self.params["W"], self.stride, self.pad, input_grad)
         self.grads["W"][...] = dw
         self.grads["b"][...] = db
         return dx
@@ -105,10 +105,10 @@ class ConvTranspose2D(Layer):
         self.y_shape = y.shape
         return y
 
-    def backward(self, dy):
+    def backward(self, dy, input_grad=True):
         self.check_grad(dy, self.y_shape)
         dx, dw, db = kernels.conv_transpose2d_backward(dy, self.x, self.params["W"], self.stride, self.pad,
-                                                       self.output_padding)
+                                                       self.output_padding, input_grad)
         self.grads["W"][...] = dw
         self.grads["b"][...] = db
         return dx

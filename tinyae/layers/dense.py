@@ -29,11 +29,11 @@ class Dense(Layer):
         self.x = x
         return x @ self.params["W"] + self.params["b"]
 
-    def backward(self, dy):
+    def backward(self, dy, input_grad=True):
         self.check_grad(dy, (self.x.shape[0], self.n_out))
         self.grads["W"][...] = self.x.T @ dy
         self.grads["b"][...] = dy.sum(axis=0)
-        return dy @ self.params["W"].T
+        return dy @ self.params["W"].T if input_grad else None
 
     def output_shape(self, in_shape):
         return (self.n_out,)

@@ -33,7 +33,7 @@ class MaxPool2D(Layer):
         self.y_shape = y.shape
         return y
 
-    def backward(self, dy):
+    def backward(self, dy, input_grad=True):
         self.check_grad(dy, self.y_shape)
         return kernels.maxpool2d_backward(dy, self.argmax, self.x_shape)
 

@@ -13,7 +13,7 @@ class Flatten(Layer):
         self.in_shape = x.shape
         return x.reshape(x.shape[0], -1)  # (N, ...) -> (N, prod(...))
 
-    def backward(self, dy):
+    def backward(self, dy, input_grad=True):
         self.check_grad(dy, (self.in_shape[0], int(np.prod(self.in_shape[1:]))))
         return dy.reshape(self.in_shape)  # (N, prod(...)) -> (N, ...)
 
@@ -35,7 +35,7 @@ class Reshape(Layer):
         self.in_shape = x.shape
         return x.reshape((x.shape[0],) + self.shape)  # (N, D) -> (N, *shape)
 
-    def backward(self, dy):
+    def backward(self, dy, input_grad=True):
         self.check_grad(dy, (self.in_shape[0],) + self.shape)
         return dy.reshape(self.in_shape)  # (N, *shape) -> (N, D)
 
@@ -62,7 +62,7 @@ class UpSample2D(Layer):
         f = self.factor
         return x.repeat(f, axis=2).repeat(f, axis=3)  # (N, C, H, W) -> (N, C, fH, fW)
 
-    def backward(self, dy):
+    def backward(self, dy, input_grad=True):
         n, c, h, w = self.in_shape
         f = self.factor
         self.check_grad(dy, (n, c, h * f, w * f))

@@ -125,7 +125,8 @@ class VAE(EncoderDecoder):
         dmu, dlogvar = reparameterize_backward(dz, sigma, eps)
         dmu = dmu + beta * dkl_dmu
         dlogvar = (dlogvar + beta * dkl_dlogvar) * inside  # zero where the clamp is flat
-        self.encoder.backward(np.concatenate([dmu, dlogvar], axis=1))  # (N, d), (N, d) -> (N, 2d)
+        dh = np.concatenate([dmu, dlogvar], axis=1)  # the encoder output's gradient: (N, d), (N, d) -> (N, 2d)
+        self.encoder.backward(dh, input_grad=False)
         return loss, {"recon": recon, "kl": kl}
 
     def loss_and_grads(self, x, target, rng):
