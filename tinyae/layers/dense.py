@@ -9,6 +9,7 @@ Backward, for upstream gradient dy = dL/dy of shape (N, n_out):
 
 import numpy as np
 
+from tinyae import blas
 from tinyae.init import init_weights
 from tinyae.layers.base import Layer, zeros_like_params
 
@@ -27,13 +28,15 @@ class Dense(Layer):
     def forward(self, x, training=True):
         self.check_input(x, (self.n_in,))
         self.x = x
-        return x @ self.params["W"] + self.params["b"]
+        with blas.one_thread():
+            return x @ self.params["W"] + self.params["b"]
 
     def backward(self, dy, input_grad=True):
         self.check_grad(dy, (self.x.shape[0], self.n_out))
-        self.grads["W"][...] = self.x.T @ dy
-        self.grads["b"][...] = dy.sum(axis=0)
-        return dy @ self.params["W"].T if input_grad else None
+        with blas.one_thread():
+            self.grads["W"][...] = self.x.T @ dy
+            self.grads["b"][...] = dy.sum(axis=0)
+            return dy @ self.params["W"].T if input_grad else None
 
     def output_shape(self, in_shape):
         return (self.n_out,)
