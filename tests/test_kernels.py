@@ -2,8 +2,9 @@
 
 The naive twins are proven by central differences (float64, random upstream gradient); the fast
 kernels must then equal them to ~1e-12 relative in float64, forward and backward, over strides,
-paddings, kernel sizes, odd/even image sizes and channel counts that do and do not fill the 4 x 4
-tiles. Shapes are tiny: the cost of a test run is Numba's one-time compilation.
+paddings, kernel sizes, odd/even image sizes and channel counts that do and do not fill the
+register tiles (8 rows, and 64 output channels for the weight gradient). Shapes are tiny: the cost
+of a test run is Numba's one-time compilation.
 """
 
 import itertools
@@ -43,7 +44,7 @@ def assert_all_close(fast, naive, tol, what):
 @pytest.mark.parametrize("s,p,k,h,w", CONV_CASES)
 def test_conv2d_fast_matches_naive(s, p, k, h, w):
     rng = np.random.default_rng(1000 * s + 100 * p + 10 * k + h)
-    x, wt, b = conv_arrays(rng, 3, 5, 6, h, w, k)  # 5 and 6 channels: partly filled 4 x 4 tiles
+    x, wt, b = conv_arrays(rng, 3, 5, 11, h, w, k)  # 11 = a tile of 8 output rows + 3 more
     y = K.conv2d_forward(x, wt, b, s, p)
     assert_all_close((y,), (K.conv2d_forward_naive(x, wt, b, s, p),), EXACT, "conv2d forward")
     dy = rng.standard_normal(y.shape)
@@ -54,7 +55,7 @@ def test_conv2d_fast_matches_naive(s, p, k, h, w):
 @pytest.mark.parametrize("s,p,k,h,w,output_padding", CONVT_CASES)
 def test_conv_transpose2d_fast_matches_naive(s, p, k, h, w, output_padding):
     rng = np.random.default_rng(1000 * s + 100 * p + 10 * k + h + output_padding)
-    x, wt, b = conv_arrays(rng, 3, 7, 4, h, w, k, transpose=True)
+    x, wt, b = conv_arrays(rng, 3, 9, 4, h, w, k, transpose=True)  # 9 = a tile of 8 + 1
     args = (s, p, output_padding)
     y = K.conv_transpose2d_forward(x, wt, b, *args)
     assert_all_close((y,), (K.conv_transpose2d_forward_naive(x, wt, b, *args),), EXACT, "convT forward")
@@ -63,7 +64,33 @@ def test_conv_transpose2d_fast_matches_naive(s, p, k, h, w, output_padding):
                      K.conv_transpose2d_backward_naive(dy, x, wt, *args), EXACT, "convT backward")
 
 
-@pytest.mark.parametrize("c,f", [(1, 1), (1, 8), (8, 1), (4, 4), (9, 13)])
+@pytest.mark.parametrize("s,p,k,h,w", [case for case in CONV_CASES if case[3] == 6])
+def test_conv2d_weight_gradient_wide_tiles(s, p, k, h, w):
+    """64 and 128 output channels take the weight gradient's 6 x 64 tile, with C*k*k rows not a multiple of 6."""
+    rng = np.random.default_rng(500 + 1000 * s + 100 * p + 10 * k)
+    for c, f in [(1, 64), (5, 128)]:
+        x, wt, b = conv_arrays(rng, 5, c, f, h, w, k)
+        dy = rng.standard_normal(K.conv2d_forward(x, wt, b, s, p).shape)
+        assert_all_close(K.conv2d_backward(dy, x, wt, s, p), K.conv2d_backward_naive(dy, x, wt, s, p), EXACT,
+                         f"conv2d backward, {c} -> {f} channels")
+
+
+def test_forward_cache_is_reused_only_for_the_same_input():
+    rng = np.random.default_rng(3)
+    x, wt, b = conv_arrays(rng, 2, 3, 64, 6, 6, 3)
+    other = rng.standard_normal(x.shape)
+    cache = {}
+    y = K.conv2d_forward(x, wt, b, 2, 1, cache)
+    dy = rng.standard_normal(y.shape)
+    assert_all_close(K.conv2d_backward(dy, x, wt, 2, 1, cache=cache), K.conv2d_backward_naive(dy, x, wt, 2, 1),
+                     EXACT, "with the cache")
+    assert_all_close(K.conv2d_backward(dy, other, wt, 2, 1, cache=cache),
+                     K.conv2d_backward_naive(dy, other, wt, 2, 1), EXACT, "another x: the cache is ignored")
+    assert_all_close(K.conv2d_backward(dy, x, wt, 2, 1, cache={"x": x}), K.conv2d_backward_naive(dy, x, wt, 2, 1),
+                     EXACT, "an incomplete cache is ignored")
+
+
+@pytest.mark.parametrize("c,f", [(1, 1), (1, 8), (8, 1), (4, 4), (9, 13), (3, 64)])
 def test_conv2d_channel_counts(c, f):
     """One input or output channel (the tutorial's first and last layers) and several full tiles."""
     rng = np.random.default_rng(c * 31 + f)

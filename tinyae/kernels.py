@@ -628,37 +628,43 @@ def _grid_of(dy, plan):
     return dyg
 
 
-def _conv_forward(x, w, b, s, p):
+def _conv_forward(x, w, b, s, p, xf=None):
+    """The conv of x, reading its flat phases xf when the caller already has them."""
     n, c, h, wd = x.shape
     f, _, kh, kw = w.shape
     plan = _Plan(h, wd, kh, kw, s, p)
     row_offset = _rows_by_channel(c, plan)
     yg = np.empty((n, f, plan.q_tiles), dtype=x.dtype)
-    _gather(_phases_of(x, plan), _weights_by_channel(w, len(row_offset)), b, row_offset, yg)
+    xf = _phases_of(x, plan) if xf is None else xf
+    _gather(xf, _weights_by_channel(w, len(row_offset)), b, row_offset, yg)
     y = np.empty((n, f, plan.ho, plan.wo), dtype=x.dtype)
     _from_grid(yg, plan.wph, y)
     return y
 
 
-def _conv_backward_input(dy, w, h, wd, s, p, bias):
-    """dx of a conv with weights w (F, C, kh, kw) and input size (h, wd), plus bias (C,) per channel."""
+def _conv_backward_input(dy, w, h, wd, s, p, bias, dyg=None):
+    """dx of a conv with weights w (F, C, kh, kw) and input size (h, wd), plus bias (C,) per channel;
+    dyg is dy's grid when the caller already has it."""
     n = dy.shape[0]
     f, c, kh, kw = w.shape
     plan = _Plan(h, wd, kh, kw, s, p)
+    dyg = _grid_of(dy, plan) if dyg is None else dyg
     dxf = np.zeros((n, plan.flat_length(_round_up(c, 8))), dtype=dy.dtype)
     scatter = _scatter if f >= _TILE_ROWS else _scatter_thin
-    scatter(_grid_of(dy, plan), _weights_by_tap(w), _rows_by_tap(c, plan), dxf)
+    scatter(dyg, _weights_by_tap(w), _rows_by_tap(c, plan), dxf)
     dx = np.empty((n, c, h, wd), dtype=dy.dtype)
     _from_phases(dxf, s, p, plan.hph, plan.wph, plan.length, bias, dx)
     return dx
 
 
-def _conv_backward_weights(dy, x, kh, kw, s, p):
-    """dw (F, C, kh, kw) = sum over images and outputs of dy times the input window of each tap."""
+def _conv_backward_weights(dy, x, kh, kw, s, p, xf=None, dyg=None):
+    """dw (F, C, kh, kw) = sum over images and outputs of dy times the input window of each tap.
+
+    xf and dyg are x's flat phases and dy's grid when the caller already has them."""
     n, c, h, wd = x.shape
     f = dy.shape[1]
     plan = _Plan(h, wd, kh, kw, s, p)
-    xf = _phases_of(x, plan)
+    xf = _phases_of(x, plan) if xf is None else xf
     n_slices = min(n, numba.get_num_threads())
     n_rows = c * kh * kw
     if f % _WIDE_COLS == 0:
@@ -672,7 +678,8 @@ def _conv_backward_weights(dy, x, kh, kw, s, p):
         return np.ascontiguousarray(parts.sum(axis=0)[:n_rows].T).reshape(f, c, kh, kw)
     row_offset = _rows_by_channel(c, plan)
     parts = np.zeros((n_slices, f, len(row_offset)), dtype=x.dtype)
-    _correlate_grads(_grid_of(dy, plan), xf, row_offset, plan.q, n_slices, parts)
+    dyg = _grid_of(dy, plan) if dyg is None else dyg
+    _correlate_grads(dyg, xf, row_offset, plan.q, n_slices, parts)
     # (F, R4) -> (F, C*T) -> (F, C, kh, kw)
     return parts.sum(axis=0)[:, :n_rows].reshape(f, c, kh, kw)
 
@@ -681,20 +688,37 @@ def _conv_backward_weights(dy, x, kh, kw, s, p):
 # Public API (called by tinyae.layers)
 # ----------------------------------------------------------------------------------------------
 
-def conv2d_forward(x, w, b, stride, padding):
-    """y (N, F, Ho, Wo) = conv of x (N, C, H, W) with w (F, C, kh, kw), plus b (F,)."""
+def _cached_phases(cache, x, kh, kw, s, p):
+    """x's flat phases from a conv2d_forward cache, if it holds those of this very array and geometry."""
+    if cache is None or cache.get("x") is not x or cache.get("geometry") != (kh, kw, s, p):
+        return None
+    return cache["x_phases"]
+
+
+def conv2d_forward(x, w, b, stride, padding, cache=None):
+    """y (N, F, Ho, Wo) = conv of x (N, C, H, W) with w (F, C, kh, kw), plus b (F,).
+
+    cache: a dict that keeps x's flat padded phases, a copy as large as x, for conv2d_backward
+    given the same dict and the same x (unchanged), which then need not build them again."""
     _check_conv_args(x, w, stride, padding)
     _check_array("b", b, 1)
     _check_same_dtype(x=x, w=w, b=b)
+    given = x
     x, w, b = np.ascontiguousarray(x), np.ascontiguousarray(w), np.ascontiguousarray(b)
     s, p = int(stride), int(padding)
     ho, wo = _conv_out_size(x.shape[2], w.shape[2], s, p), _conv_out_size(x.shape[3], w.shape[3], s, p)
     with _threads_for(x.shape[0] * w.size * ho * wo):
-        return _conv_forward(x, w, b, s, p)
+        if cache is None:
+            return _conv_forward(x, w, b, s, p)
+        xf = _phases_of(x, _Plan(x.shape[2], x.shape[3], w.shape[2], w.shape[3], s, p))
+        cache.update(x=given, geometry=(w.shape[2], w.shape[3], s, p), x_phases=xf)
+        return _conv_forward(x, w, b, s, p, xf)
 
 
-def conv2d_backward(dy, x, w, stride, padding, input_grad=True):
-    """(dx, dw, db) of conv2d_forward for upstream gradient dy (N, F, Ho, Wo); dx is None without input_grad."""
+def conv2d_backward(dy, x, w, stride, padding, input_grad=True, cache=None):
+    """(dx, dw, db) of conv2d_forward for upstream gradient dy (N, F, Ho, Wo); dx is None without input_grad.
+
+    cache: the dict given to conv2d_forward with this x."""
     _check_conv_args(x, w, stride, padding)
     _check_array("dy", dy, 4)
     _check_same_dtype(dy=dy, x=x, w=w)
@@ -703,12 +727,15 @@ def conv2d_backward(dy, x, w, stride, padding, input_grad=True):
     expected = (x.shape[0], f, _conv_out_size(x.shape[2], kh, s, p), _conv_out_size(x.shape[3], kw, s, p))
     if dy.shape != expected:
         raise ShapeError(f"conv2d_backward: expected dy of shape {expected}, got {dy.shape}")
+    xf = _cached_phases(cache, x, kh, kw, s, p)
     dy, x, w = np.ascontiguousarray(dy), np.ascontiguousarray(x), np.ascontiguousarray(w)
     with _threads_for(dy.shape[0] * w.size * dy.shape[2] * dy.shape[3]):
-        dx = None
+        dx = dyg = None
         if input_grad:
-            dx = _conv_backward_input(dy, w, x.shape[2], x.shape[3], s, p, np.zeros(x.shape[1], dtype=x.dtype))
-        dw = _conv_backward_weights(dy, x, kh, kw, s, p)
+            dyg = _grid_of(dy, _Plan(x.shape[2], x.shape[3], kh, kw, s, p))  # shared by dx and dw
+            dx = _conv_backward_input(dy, w, x.shape[2], x.shape[3], s, p, np.zeros(x.shape[1], dtype=x.dtype),
+                                      dyg)
+        dw = _conv_backward_weights(dy, x, kh, kw, s, p, xf, dyg)
     return dx, dw, dy.sum(axis=(0, 2, 3))
 
 
@@ -744,8 +771,9 @@ def conv_transpose2d_backward(dy, x, w, stride, padding, output_padding, input_g
         raise ShapeError(f"conv_transpose2d_backward: expected dy of shape {expected}, got {dy.shape}")
     dy, x, w = np.ascontiguousarray(dy), np.ascontiguousarray(x), np.ascontiguousarray(w)
     with _threads_for(x.shape[0] * w.size * x.shape[2] * x.shape[3]):
-        dx = _conv_forward(dy, w, np.zeros(c_in, dtype=dy.dtype), s, p) if input_grad else None
-        dw = _conv_backward_weights(x, dy, kh, kw, s, p)  # (C_in, C_out, kh, kw), the layout of w
+        dyf = _phases_of(dy, _Plan(dy.shape[2], dy.shape[3], kh, kw, s, p))  # shared by dx and dw
+        dx = _conv_forward(dy, w, np.zeros(c_in, dtype=dy.dtype), s, p, dyf) if input_grad else None
+        dw = _conv_backward_weights(x, dy, kh, kw, s, p, xf=dyf)  # (C_in, C_out, kh, kw), the layout of w
     return dx, dw, dy.sum(axis=(0, 2, 3))
 
 

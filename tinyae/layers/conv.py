@@ -53,14 +53,15 @@ class Conv2D(Layer):
         self.check_input(x, (self.c_in, None, None))
         if x.shape[2] + 2 * self.pad < self.k or x.shape[3] + 2 * self.pad < self.k:
             raise ValueError(f"{self.name}: input {x.shape[2:]} is smaller than the {self.k}x{self.k} kernel")
-        self.x = x
-        y = kernels.conv2d_forward(x, self.params["W"], self.params["b"], self.stride, self.pad)
+        self.x, self.cache = x, {}
+        y = kernels.conv2d_forward(x, self.params["W"], self.params["b"], self.stride, self.pad, self.cache)
         self.y_shape = y.shape
         return y
 
     def backward(self, dy, input_grad=True):
         self.check_grad(dy, self.y_shape)
-        dx, dw, db = kernels.conv2d_backward(dy, self.x, self.params["W"], self.stride, self.pad, input_grad)
+        dx, dw, db = kernels.conv2d_backward(dy, self.x, self.params["W"], self.stride, self.pad, input_grad,
+                                             self.cache)
         self.grads["W"][...] = dw
         self.grads["b"][...] = db
         return dx
