@@ -252,6 +252,23 @@ def test_maxpool_naive_is_the_derivative():
     assert err <= CALCULUS
 
 
+@pytest.mark.parametrize("factor,h,w", [(1, 3, 4), (2, 3, 4), (3, 2, 5)])
+def test_upsample_fast_matches_naive(factor, h, w):
+    rng = np.random.default_rng(factor * 10 + h)
+    x = rng.standard_normal((2, 3, h, w))
+    y = K.upsample2d_forward(x, factor)
+    np.testing.assert_array_equal(y, K.upsample2d_forward_naive(x, factor))
+    dy = rng.standard_normal(y.shape)
+    assert rel_error(K.upsample2d_backward(dy, factor), K.upsample2d_backward_naive(dy, factor)) <= EXACT
+
+
+def test_upsample_naive_is_the_derivative():
+    rng = np.random.default_rng(6)
+    x, upstream = rng.standard_normal((1, 2, 3, 2)), rng.standard_normal((1, 2, 6, 4))
+    loss = lambda: float(np.sum(K.upsample2d_forward_naive(x, 2) * upstream))
+    assert rel_error(K.upsample2d_backward_naive(upstream, 2), numerical_gradient(loss, x)) <= CALCULUS
+
+
 # ---- errors a user can cause --------------------------------------------------------------------
 
 def test_errors_name_what_was_expected():

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from tinyae import kernels
 from tinyae.layers.base import Layer
 
 
@@ -59,21 +60,13 @@ class UpSample2D(Layer):
     def forward(self, x, training=True):
         self.check_input(x, (None, None, None))
         self.in_shape = x.shape
-        f = self.factor
-        return x.repeat(f, axis=2).repeat(f, axis=3)  # (N, C, H, W) -> (N, C, fH, fW)
+        return kernels.upsample2d_forward(x, self.factor)
 
     def backward(self, dy, input_grad=True):
         n, c, h, w = self.in_shape
         f = self.factor
         self.check_grad(dy, (n, c, h * f, w * f))
-        # Sum the f*f strided sub-grids dy[:, :, u::f, v::f], each (N, C, H, W): the same sum as
-        # dy.reshape(n, c, h, f, w, f).sum((3, 5)), but ~10x faster, as it never reduces a strided axis.
-        dx = dy[:, :, 0::f, 0::f].copy()
-        for u in range(f):
-            for v in range(f):
-                if u or v:
-                    dx += dy[:, :, u::f, v::f]
-        return dx
+        return kernels.upsample2d_backward(dy, f)
 
     def output_shape(self, in_shape):
         c, h, w = in_shape
