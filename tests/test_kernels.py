@@ -269,6 +269,18 @@ def test_upsample_naive_is_the_derivative():
     assert rel_error(K.upsample2d_backward_naive(upstream, 2), numerical_gradient(loss, x)) <= CALCULUS
 
 
+@pytest.mark.parametrize("shape", [(7,), (3, 5), (2, 3, 4, 5)])
+def test_relu_fast_matches_naive(shape):
+    rng = np.random.default_rng(len(shape))
+    x = rng.standard_normal(shape)
+    x.flat[0] = 0.0  # the kink: derivative taken as 0
+    y = K.relu_forward(x)
+    np.testing.assert_array_equal(y, K.relu_forward_naive(x))
+    dy = rng.standard_normal(shape)
+    np.testing.assert_array_equal(K.relu_backward(dy, y), K.relu_backward_naive(dy, y))
+    assert np.isnan(K.relu_forward(np.array([np.nan, -1.0])))[0]
+
+
 # ---- errors a user can cause --------------------------------------------------------------------
 
 def test_errors_name_what_was_expected():

@@ -5,6 +5,7 @@ All work on any shape and keep the input dtype.
 
 import numpy as np
 
+from tinyae import kernels
 from tinyae.layers.base import Layer
 
 
@@ -52,12 +53,12 @@ class ReLU(_Elementwise):
 
     def forward(self, x, training=True):
         self.check_any(x)
-        self.mask = x > 0
-        return np.maximum(x, 0)
+        self.y = kernels.relu_forward(x)
+        return self.y
 
     def backward(self, dy, input_grad=True):
-        self.check_grad(dy, self.mask.shape)
-        return dy * self.mask
+        self.check_grad(dy, self.y.shape)
+        return kernels.relu_backward(dy, self.y)  # y > 0 exactly where x > 0
 
 
 class LeakyReLU(_Elementwise):
