@@ -642,11 +642,21 @@ def _conv_forward(x, w, b, s, p, xf=None):
     return y
 
 
+def _input_grad_is_a_conv(s, p, kh, kw):
+    """With stride 1, a conv's input gradient is itself a conv: of dy, padded by k - 1 - p, with the
+    kernel flipped and its two channel axes swapped. That runs on the gather's tiles and reads
+    and writes each cell once, where the scatter adds into shifted, overlapping rows."""
+    return s == 1 and kh == kw and p <= kh - 1
+
+
 def _conv_backward_input(dy, w, h, wd, s, p, bias, dyg=None):
     """dx of a conv with weights w (F, C, kh, kw) and input size (h, wd), plus bias (C,) per channel;
     dyg is dy's grid when the caller already has it."""
     n = dy.shape[0]
     f, c, kh, kw = w.shape
+    if _input_grad_is_a_conv(s, p, kh, kw):
+        flipped = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))  # (F, C, kh, kw) -> (C, F, kh, kw)
+        return _conv_forward(dy, flipped, bias, 1, kh - 1 - p)
     plan = _Plan(h, wd, kh, kw, s, p)
     dyg = _grid_of(dy, plan) if dyg is None else dyg
     dxf = np.zeros((n, plan.flat_length(_round_up(c, 8))), dtype=dy.dtype)
@@ -732,7 +742,8 @@ def conv2d_backward(dy, x, w, stride, padding, input_grad=True, cache=None):
     with _threads_for(dy.shape[0] * w.size * dy.shape[2] * dy.shape[3]):
         dx = dyg = None
         if input_grad:
-            dyg = _grid_of(dy, _Plan(x.shape[2], x.shape[3], kh, kw, s, p))  # shared by dx and dw
+            if not _input_grad_is_a_conv(s, p, kh, kw):  # the scatter and the narrow dw share dy's grid
+                dyg = _grid_of(dy, _Plan(x.shape[2], x.shape[3], kh, kw, s, p))
             dx = _conv_backward_input(dy, w, x.shape[2], x.shape[3], s, p, np.zeros(x.shape[1], dtype=x.dtype),
                                       dyg)
         dw = _conv_backward_weights(dy, x, kh, kw, s, p, xf, dyg)
