@@ -118,6 +118,34 @@ def test_empty_batch():
     assert dx.shape == x.shape and not dw.any() and not db.any()
 
 
+@pytest.mark.parametrize("s,p,h,w", [(1, 1, 5, 6), (2, 1, 7, 6), (2, 0, 5, 5), (3, 2, 4, 7)])
+def test_flat_phases_write_every_cell(s, p, h, w):
+    """The padded, phase-split copy of x must fill each cell itself: its buffer starts as garbage."""
+    rng = np.random.default_rng(s * 10 + p)
+    x = rng.standard_normal((2, 3, h, w))
+    plan = K._Plan(h, w, 3, 3, s, p)
+    out = np.full((2, plan.flat_length(3)), np.nan)
+    K._to_phases(x, s, p, plan.hph, plan.wph, plan.length, out)
+    expected = np.zeros_like(out)
+    xpad = np.zeros((2, 3, plan.hph * s, plan.wph * s))
+    xpad[:, :, p:p + h, p:p + w] = x
+    for c in range(3):
+        for a in range(s):
+            for b in range(s):
+                start = c * plan.length + (a * s + b) * plan.hph * plan.wph
+                # (N, Hph, Wph) -> (N, Hph*Wph)
+                expected[:, start:start + plan.hph * plan.wph] = xpad[:, c, a::s, b::s].reshape(2, -1)
+    np.testing.assert_array_equal(out, expected)
+    grid = np.full((2, 3, plan.q_tiles), np.nan)
+    K._to_grid(x[:, :, :plan.ho, :plan.wo], plan.wph, grid)
+    expected = np.zeros_like(grid)
+    # (N, C, Ho, Wph) -> (N, C, Ho*Wph)
+    rows = np.zeros((2, 3, plan.ho, plan.wph))
+    rows[:, :, :, :plan.wo] = x[:, :, :plan.ho, :plan.wo]
+    expected[:, :, :plan.q] = rows.reshape(2, 3, -1)
+    np.testing.assert_array_equal(grid, expected)
+
+
 # ---- the naive twins are the true derivatives ---------------------------------------------------
 
 def check_derivatives(forward, backward, arrays, rng):

@@ -322,21 +322,32 @@ def _phase_columns(w, s, p, b, wph):
 
 @njit(parallel=True, cache=True)
 def _to_phases(x, s, p, hph, wph, length, out):
-    """out[n, c*L + phase(a, b) + u*wph + v] = xpad[n, c, u*s + a, v*s + b]; out must be zeroed.
+    """out[n, c*L + phase(a, b) + u*wph + v] = xpad[n, c, u*s + a, v*s + b], and 0 in every other cell.
 
-    Image row hh goes to phase row (a, u) = divmod(hh + p, s) swapped; its columns v*s + b - p go,
-    for each column phase b, to one contiguous run of that phase row (a plain copy when s = 1).
+    Phase row (a, u) holds image row hh = u*s + a - p, or padding; its columns v*s + b - p that
+    fall inside the image are one contiguous run (a plain copy when s = 1). Writing the zeros here
+    saves clearing the whole buffer first, a pass as long as the copy.
     """
     n_img, c_in, h, w = x.shape
+    plane = hph * wph
     for n in prange(n_img):
+        o = out[n]
         for c in range(c_in):
-            for hh in range(h):
-                a, u = (hh + p) % s, (hh + p) // s
-                for b in range(s):
-                    v_lo, v_hi = _phase_columns(w, s, p, b, wph)
-                    start = c * length + (a * s + b) * hph * wph + u * wph
-                    for v in range(v_lo, v_hi):
-                        out[n, start + v] = x[n, c, hh, v * s + b - p]
+            for a in range(s):
+                for u in range(hph):
+                    hh = u * s + a - p
+                    for b in range(s):
+                        row = o[c * length + (a * s + b) * plane + u * wph:][:wph]
+                        if hh < 0 or hh >= h:
+                            row[:] = 0
+                            continue
+                        v_lo, v_hi = _phase_columns(w, s, p, b, wph)
+                        row[:v_lo] = 0
+                        for v in range(v_lo, v_hi):
+                            row[v] = x[n, c, hh, v * s + b - p]
+                        row[v_hi:] = 0
+            o[c * length + s * s * plane:(c + 1) * length] = 0
+        o[c_in * length:] = 0
 
 
 @njit(parallel=True, cache=True)
@@ -356,13 +367,16 @@ def _from_phases(flat, s, p, hph, wph, length, bias, out):
 
 @njit(parallel=True, cache=True)
 def _to_grid(dy, wph, out):
-    """out[n, f, i*wph + j] = dy[n, f, i, j]; the junk columns j >= Wo stay zero."""
+    """out[n, f, i*wph + j] = dy[n, f, i, j], and 0 in the junk columns j >= Wo and past the last row."""
     n_img, f_out, ho, wo = dy.shape
     for n in prange(n_img):
         for f in range(f_out):
+            g = out[n, f]
             for i in range(ho):
                 for j in range(wo):
-                    out[n, f, i * wph + j] = dy[n, f, i, j]
+                    g[i * wph + j] = dy[n, f, i, j]
+                g[i * wph + wo:(i + 1) * wph] = 0
+            g[ho * wph:] = 0
 
 
 @njit(parallel=True, cache=True)
@@ -620,14 +634,14 @@ def _correlate_grads_wide(dyt, xf, row_offset, n_slices, parts):
 
 def _phases_of(x, plan):
     """x (N, C, H, W) -> flat phases (N, plan.flat_length(C)), zero in the padding."""
-    xf = np.zeros((x.shape[0], plan.flat_length(x.shape[1])), dtype=x.dtype)
+    xf = np.empty((x.shape[0], plan.flat_length(x.shape[1])), dtype=x.dtype)
     _to_phases(x, plan.s, plan.p, plan.hph, plan.wph, plan.length, xf)
     return xf
 
 
 def _grid_of(dy, plan):
     """dy (N, F, Ho, Wo) -> (N, F, Q) with zero junk columns."""
-    dyg = np.zeros((dy.shape[0], dy.shape[1], plan.q_tiles), dtype=dy.dtype)
+    dyg = np.empty((dy.shape[0], dy.shape[1], plan.q_tiles), dtype=dy.dtype)
     _to_grid(dy, plan.wph, dyg)
     return dyg
 
