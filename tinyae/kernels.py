@@ -804,6 +804,19 @@ def conv_transpose2d_backward(dy, x, w, stride, padding, output_padding, input_g
     return dx, dw, dy.sum(axis=(0, 2, 3))
 
 
+@njit(cache=True, inline="always")
+def _pool_window(plane, i, j, size):
+    """(max, flat index h*W + w of the first maximum) of window (i, j), clipped at the plane's edges."""
+    h, w = plane.shape
+    best_h, best_w = i * size, j * size  # the window's first cell is always inside x
+    best = plane[best_h, best_w]
+    for hh in range(i * size, min(i * size + size, h)):
+        for ww in range(j * size, min(j * size + size, w)):
+            if plane[hh, ww] > best:  # strict: ties keep the first maximum
+                best, best_h, best_w = plane[hh, ww], hh, ww
+    return best, best_h * w + best_w
+
+
 @njit(parallel=True, cache=True)
 def _maxpool_forward(x, size, y, argmax):
     n_img, c_in, h, w = x.shape
@@ -812,14 +825,33 @@ def _maxpool_forward(x, size, y, argmax):
         n, c = nc // c_in, nc % c_in
         for i in range(ho):
             for j in range(wo):
-                best_h, best_w = i * size, j * size  # the window's first cell is always inside x
-                best = x[n, c, best_h, best_w]
-                for hh in range(i * size, min(i * size + size, h)):
-                    for ww in range(j * size, min(j * size + size, w)):
-                        if x[n, c, hh, ww] > best:  # strict: ties keep the first maximum
-                            best, best_h, best_w = x[n, c, hh, ww], hh, ww
-                y[n, c, i, j] = best
-                argmax[n, c, i, j] = best_h * w + best_w
+                y[n, c, i, j], argmax[n, c, i, j] = _pool_window(x[n, c], i, j, size)
+
+
+@njit(parallel=True, cache=True)
+def _maxpool2_forward(x, y, argmax):
+    """_maxpool_forward for 2 x 2 windows: the full ones unrolled (5x faster), the clipped ones as there."""
+    n_img, c_in, h, w = x.shape
+    ho, wo = y.shape[2], y.shape[3]
+    for nc in prange(n_img * c_in):
+        n, c = nc // c_in, nc % c_in
+        for i in range(h // 2):
+            r0, r1, yr, ar = x[n, c, 2 * i], x[n, c, 2 * i + 1], y[n, c, i], argmax[n, c, i]
+            for j in range(w // 2):
+                best, k = r0[2 * j], 0  # the same order as _pool_window: ties keep the first
+                if r0[2 * j + 1] > best:
+                    best, k = r0[2 * j + 1], 1
+                if r1[2 * j] > best:
+                    best, k = r1[2 * j], w
+                if r1[2 * j + 1] > best:
+                    best, k = r1[2 * j + 1], w + 1
+                yr[j] = best
+                ar[j] = 2 * i * w + 2 * j + k
+            for j in range(w // 2, wo):
+                yr[j], ar[j] = _pool_window(x[n, c], i, j, 2)
+        for i in range(h // 2, ho):
+            for j in range(wo):
+                y[n, c, i, j], argmax[n, c, i, j] = _pool_window(x[n, c], i, j, 2)
 
 
 @njit(parallel=True, cache=True)
@@ -849,7 +881,10 @@ def maxpool2d_forward(x, size, pad_bottom_right):
     y = np.empty((x.shape[0], x.shape[1], ho, wo), dtype=x.dtype)
     argmax = np.empty(y.shape, dtype=np.int64)
     with _threads_for(64 * x.size):
-        _maxpool_forward(x, size, y, argmax)
+        if size == 2:
+            _maxpool2_forward(x, y, argmax)
+        else:
+            _maxpool_forward(x, size, y, argmax)
     return y, argmax
 
 
