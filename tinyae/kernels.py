@@ -337,15 +337,16 @@ def _to_phases(x, s, p, hph, wph, length, out):
                 for u in range(hph):
                     hh = u * s + a - p
                     for b in range(s):
-                        row = o[c * length + (a * s + b) * plane + u * wph:][:wph]
-                        if hh < 0 or hh >= h:
-                            row[:] = 0
-                            continue
+                        start = np.uint64(c * length + (a * s + b) * plane + u * wph)  # >= 0: no wraparound check
                         v_lo, v_hi = _phase_columns(w, s, p, b, wph)
-                        row[:v_lo] = 0
+                        if hh < 0 or hh >= h:
+                            v_lo, v_hi = wph, wph
+                        for v in range(v_lo):
+                            o[start + np.uint64(v)] = 0
                         for v in range(v_lo, v_hi):
-                            row[v] = x[n, c, hh, v * s + b - p]
-                        row[v_hi:] = 0
+                            o[start + np.uint64(v)] = x[n, c, hh, v * s + b - p]
+                        for v in range(v_hi, wph):
+                            o[start + np.uint64(v)] = 0
             o[c * length + s * s * plane:(c + 1) * length] = 0
         o[c_in * length:] = 0
 
