@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from tinyae import kernels as K
+from tinyae.kernels import conv
 from tinyae.errors import ShapeError
 from tinyae.gradcheck import numerical_gradient, rel_error
 
@@ -123,9 +124,9 @@ def test_flat_phases_write_every_cell(s, p, h, w):
     """The padded, phase-split copy of x must fill each cell itself: its buffer starts as garbage."""
     rng = np.random.default_rng(s * 10 + p)
     x = rng.standard_normal((2, 3, h, w))
-    plan = K._Plan(h, w, 3, 3, s, p)
+    plan = conv._Plan(h, w, 3, 3, s, p)
     out = np.full((2, plan.flat_length(3)), np.nan)
-    K._to_phases(x, s, p, plan.hph, plan.wph, plan.length, out)
+    conv._to_phases(x, s, p, plan.hph, plan.wph, plan.length, out)
     expected = np.zeros_like(out)
     xpad = np.zeros((2, 3, plan.hph * s, plan.wph * s))
     xpad[:, :, p:p + h, p:p + w] = x
@@ -137,7 +138,7 @@ def test_flat_phases_write_every_cell(s, p, h, w):
                 expected[:, start:start + plan.hph * plan.wph] = xpad[:, c, a::s, b::s].reshape(2, -1)
     np.testing.assert_array_equal(out, expected)
     grid = np.full((2, 3, plan.q_tiles), np.nan)
-    K._to_grid(x[:, :, :plan.ho, :plan.wo], plan.wph, grid)
+    conv._to_grid(x[:, :, :plan.ho, :plan.wo], plan.wph, grid)
     expected = np.zeros_like(grid)
     # (N, C, Ho, Wph) -> (N, C, Ho*Wph)
     rows = np.zeros((2, 3, plan.ho, plan.wph))

@@ -81,6 +81,6 @@ def components_figure(r, image_shape, scale=3):
     u, _, _ = np.linalg.svd(r.decayed.measured.W_dec.T, full_matrices=False)  # (D, k)
     u = u.T * np.sign(np.sum(u.T * pcs, axis=1, keepdims=True))                # (k, D), signs as PCA's
     rows = [("PCA components", _as_pictures(pcs, image_shape)),
-            (f"AE + decay: u_i of W_dec", _as_pictures(u, image_shape)),
+            ("AE + decay: u_i of W_dec", _as_pictures(u, image_shape)),
             ("AE, no decay: rows of W_dec", _as_pictures(r.control.measured.W_dec, image_shape))]
     return row_comparison(rows, scale=scale)

@@ -1,0 +1,25 @@
+"""The loops that NumPy cannot run fast, as Numba kernels, each beside a naive NumPy twin that the
+tests hold it to, forward and backward.
+
+    conv       convolution and transposed convolution (register tiles over flat shifted planes)
+    pool       max pooling
+    upsample   nearest-neighbour upsampling
+    relu       ReLU in one pass each way
+    _numba     what they share: 512-bit vectors, thread control, argument checks, stack arrays
+"""
+
+from tinyae.kernels.conv import (conv2d_backward, conv2d_backward_naive, conv2d_forward, conv2d_forward_naive,
+                                 conv_transpose2d_backward, conv_transpose2d_backward_naive,
+                                 conv_transpose2d_forward, conv_transpose2d_forward_naive)
+from tinyae.kernels.pool import (maxpool2d_backward, maxpool2d_backward_naive, maxpool2d_forward,
+                                 maxpool2d_forward_naive)
+from tinyae.kernels.relu import relu_backward, relu_backward_naive, relu_forward, relu_forward_naive
+from tinyae.kernels.upsample import (upsample2d_backward, upsample2d_backward_naive, upsample2d_forward,
+                                     upsample2d_forward_naive)
+
+__all__ = ["conv2d_forward", "conv2d_backward", "conv_transpose2d_forward", "conv_transpose2d_backward",
+           "maxpool2d_forward", "maxpool2d_backward", "upsample2d_forward", "upsample2d_backward",
+           "relu_forward", "relu_backward",
+           "conv2d_forward_naive", "conv2d_backward_naive", "conv_transpose2d_forward_naive",
+           "conv_transpose2d_backward_naive", "maxpool2d_forward_naive", "maxpool2d_backward_naive",
+           "upsample2d_forward_naive", "upsample2d_backward_naive", "relu_forward_naive", "relu_backward_naive"]
