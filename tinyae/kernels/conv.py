@@ -23,27 +23,37 @@ grid are junk (they wrap into the next row) and are dropped when the result is u
 Stride s > 1 would make q jump by s; instead the padded plane is split into its s*s "phases"
 (rows = a mod s, columns = b mod s), each stored flat. Tap (u, v) then reads phase (u % s, v % s)
 at offset (u // s)*Wph + v // s, and the same unit-stride loop serves every stride.
-The loops work on 4 output rows x 4 input rows at a time (16 multiply-adds per loaded vector
-of each), because a single multiply-add per load and store would be limited by memory, not math.
+The sums run on register tiles. The forward keeps an 8 (output channels) x 48 (grid cells) tile
+of accumulators, 24 AVX-512 registers, for the whole sum over the C*kh*kw input rows: each step
+loads 3 vectors of x and 8 weights for 24 multiply-adds, so arithmetic, not memory, sets the pace.
+A stride-1 conv's input gradient is the same gather run on dy with the kernel flipped; other
+strides scatter back with the same tile shape. The weight gradient, a sum over the grid, keeps a
+6 (input rows) x 64 (output channels) tile when F is a multiple of 64, else 4 x 4 scalar sums.
+Numba has no vector type, so a tile is a small stack array that LLVM promotes to registers once
+the tile loops are unrolled (``_stack_array``); 48 and 64 columns keep that promotion reliable
+(32 did not: LLVM unrolled it too early and fell back to gathers).
 
 Why this strategy. Measured on this machine (a 2-core AVX-512 Xeon VM, float32, NumPy 2.4 with
-OpenBLAS 0.3.31, Numba 0.68, PyTorch 2.13) on the tutorial's 3x3 conv 64 -> 64 channels, 14x14:
-batch 128 on 2 threads while the machine was quiet, and one thread's CPU time once other jobs loaded it.
+OpenBLAS 0.3.31, Numba 0.68, PyTorch 2.13) on the tutorial's 3x3 conv 64 -> 64 channels, 14x14,
+batch 128, 2 threads, machine quiet:
   * im2col + NumPy matmul over the whole batch: the GEMM alone ran at ~240 GFLOP/s (7.7 ms), but the
     58 MB patch matrix took the forward to ~19 ms and the col2im backward to ~40 ms. Numba's OpenMP
     threads and OpenBLAS's threads, alternating, cost up to ~6 ms per switch while both spin-wait.
-  * im2col of the flat shifted planes below, in L2-sized chunks, + matmul: 119 GFLOP/s per core on
-    one thread (the copies are plain memcpy rows, 11% of the time); on 2 threads the copies run on
-    one core and OpenBLAS reaches only ~130 GFLOP/s per core on these thin (64 x 576) GEMMs, so the
-    estimated end-to-end gain was 10-20%, for two thread pools to keep apart. Not taken.
-  * direct loops, one multiply-add per load and store: 83 GFLOP/s on 2 threads (22 ms).
-  * flat shifted planes with 4 x 4 tiles (this file): 160 GFLOP/s on 2 threads (11.5 ms), 65-85 per
-    core on one thread, with nothing copied but the padded input, and one thread pool.
-PyTorch (oneDNN's hand-written AVX-512 kernels) runs that layer at ~380 GFLOP/s (4.8 ms forward,
-one thread: ~190 GFLOP/s); the LLVM code for these loops is bound by loads and stores at about half
-that (512-bit vectors instead of LLVM's default 256-bit changed nothing). On thin layers the order
-flips: the tutorial's last conv (64 -> 1 channel, 28x28) takes 6.6 ms forward + backward per 32
-images on one thread here against PyTorch's 10.2 ms, and the first (1 -> 64) about the same.
+  * im2col of the flat shifted planes, in L2-sized chunks, + matmul: 119 GFLOP/s per core on one
+    thread; on 2 threads OpenBLAS reaches only ~130 GFLOP/s per core on these thin (64 x 576) GEMMs,
+    for two thread pools to keep apart. Not taken.
+  * direct loops, one multiply-add per load and store: 83 GFLOP/s (22 ms).
+  * flat shifted planes, 4 x 4 tiles added into memory: 160 GFLOP/s (11.5 ms); the stores bound it.
+  * register tiles, 256-bit vectors (LLVM's default on this CPU): 190 GFLOP/s (9.7 ms).
+  * register tiles, 512-bit vectors (_numba.py): 278 GFLOP/s (6.7 ms); each tile's weights stored
+    together, bias added once per tile, NCHW written straight from the tile: 315 GFLOP/s; unsigned
+    offsets, which spare Numba's negative-index check in the inner loop: 326 GFLOP/s (5.7 ms).
+    A pure multiply-add loop on cached data reaches 472 GFLOP/s here, the ceiling for this code.
+PyTorch (oneDNN's hand-written AVX-512 kernels) runs that layer at ~385 GFLOP/s (4.8 ms). Per layer
+of the tutorial's models, forward / input gradient / weight gradient in ms, tinyae vs PyTorch:
+64 -> 64 at 14x14: 7.0 / 6.8 / 7.2 vs 4.8 / 5.3 / 4.8; 32 -> 64 stride 2: 5.2 / 7.0 / 4.6 vs
+2.9 / 5.0 / 3.2; the thin last layer 64 -> 1 at 28x28: 4.4 / 2.0 / 3.5 vs 5.4 / 5.8 / 5.7 (these
+include building the padded copies).
 
 Rules kept here: ``prange`` runs over independent outputs only (images for y and dx; batch slices
 with their own partial sums for dw, added up afterwards), so no two threads ever add into the
