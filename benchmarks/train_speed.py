@@ -18,9 +18,11 @@ Also measured: Numba's first-call compile time with an empty cache and with a wa
     python benchmarks/train_speed.py --models a,b --steps 50 --batch 64 --profile
     NUMBA_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/train_speed.py   # one core each
 
-Threads: PyTorch gets Numba's thread count; OpenBLAS (tinyae's Dense layers) reads its own from the
-environment. On a machine shared with other jobs, wall-clock times swing with their load; the
-CPU-time column (process CPU seconds per step) is steadier, and exact for one thread.
+Threads: PyTorch gets Numba's thread count; tinyae's Dense layers run NumPy's OpenBLAS on one thread
+(tinyae/blas.py). ``import tinyae`` also makes glibc keep freed memory for reuse (tinyae/memory.py),
+which PyTorch, in the same process, benefits from too; TINYAE_KEEP_MEMORY=0 compares without it.
+On a machine shared with other jobs, wall-clock times swing with their load; the CPU-time column
+(process CPU seconds per step) is steadier, and exact for one thread.
 """
 
 import argparse
