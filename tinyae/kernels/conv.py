@@ -272,13 +272,14 @@ def _to_grid(dy, wph, out):
 
 @njit(parallel=True, cache=True)
 def _to_grid_transposed(dy, wph, out):
-    """out[n, i*wph + j, f] = dy[n, f, i, j]; the junk rows j >= Wo stay zero."""
+    """out[n, i*wph + j, f] = dy[n, f, i, j], and 0 in the junk rows j >= Wo."""
     n_img, f_out, ho, wo = dy.shape
     for n in prange(n_img):
         for i in range(ho):
             for j in range(wo):
                 for f in range(f_out):
                     out[n, i * wph + j, f] = dy[n, f, i, j]
+            out[n, i * wph + wo:(i + 1) * wph, :] = 0
 
 
 def _rows_by_channel(c, plan):
@@ -593,7 +594,7 @@ def _conv_backward_weights(dy, x, kh, kw, s, p, xf=None, dyg=None):
     if f % _WIDE_COLS == 0:
         row_offset = np.zeros(_round_up(n_rows, _WIDE_ROWS), dtype=np.int64)
         row_offset[:n_rows] = _rows_by_channel(c, plan)[:n_rows]
-        dyt = np.zeros((n, plan.q, f), dtype=dy.dtype)
+        dyt = np.empty((n, plan.q, f), dtype=dy.dtype)
         _to_grid_transposed(dy, plan.wph, dyt)
         parts = np.zeros((n_slices, len(row_offset), f), dtype=x.dtype)
         _correlate_grads_wide(dyt, xf, row_offset, n_slices, parts)
@@ -605,6 +606,24 @@ def _conv_backward_weights(dy, x, kh, kw, s, p, xf=None, dyg=None):
     _correlate_grads(dyg, xf, row_offset, plan.q, n_slices, parts)
     # (F, R4) -> (F, C*T) -> (F, C, kh, kw)
     return parts.sum(axis=0)[:, :n_rows].reshape(f, c, kh, kw)
+
+
+@njit(parallel=True, cache=True)
+def _channel_sums(dy, db):
+    """db[f] = sum over n, i, j of dy[n, f, i, j], summed in float64: the bias gradient."""
+    n_img, f_out = dy.shape[0], dy.shape[1]
+    for f in prange(f_out):
+        total = 0.0
+        for n in range(n_img):
+            for v in dy[n, f].flat:
+                total += v
+        db[f] = total
+
+
+def _bias_grad(dy):
+    db = np.empty(dy.shape[1], dtype=dy.dtype)
+    _channel_sums(dy, db)
+    return db
 
 
 # ----------------------------------------------------------------------------------------------
@@ -660,7 +679,7 @@ def conv2d_backward(dy, x, w, stride, padding, input_grad=True, cache=None):
             dx = _conv_backward_input(dy, w, x.shape[2], x.shape[3], s, p, np.zeros(x.shape[1], dtype=x.dtype),
                                       dyg)
         dw = _conv_backward_weights(dy, x, kh, kw, s, p, xf, dyg)
-    return dx, dw, dy.sum(axis=(0, 2, 3))
+    return dx, dw, _bias_grad(dy)
 
 
 def conv_transpose2d_forward(x, w, b, stride, padding, output_padding):
@@ -698,4 +717,4 @@ def conv_transpose2d_backward(dy, x, w, stride, padding, output_padding, input_g
         dyf = _phases_of(dy, _Plan(dy.shape[2], dy.shape[3], kh, kw, s, p))  # shared by dx and dw
         dx = _conv_forward(dy, w, np.zeros(c_in, dtype=dy.dtype), s, p, dyf) if input_grad else None
         dw = _conv_backward_weights(x, dy, kh, kw, s, p, xf=dyf)  # (C_in, C_out, kh, kw), the layout of w
-    return dx, dw, dy.sum(axis=(0, 2, 3))
+    return dx, dw, _bias_grad(dy)
