@@ -16,11 +16,14 @@ def _prefer_512_bit_vectors():
     """Let LLVM use the full 512-bit registers of an AVX-512 CPU in every kernel compiled from now on.
 
     LLVM tunes Intel's server cores to "prefer-256-bit" vectors, a rule from chips that slowed their
-    clock for 512-bit math. The register tiles below hold 24 vectors of accumulators; at 256 bits
-    they hold half as many numbers. Measured here: the 64 -> 64 channel 3x3 conv forward on 14x14,
-    batch 128, 2 threads, 9.7 ms with 256-bit vectors and 6.7 ms with 512-bit ones. Numba reads the
-    features once, when it builds its code generator at the first compile in the process, so this
-    runs at import; it changes speed and, in the reassociated weight-gradient sums, round-off only, and a user's own NUMBA_CPU_NAME or NUMBA_CPU_FEATURES is left alone.
+    clock for 512-bit math. The conv kernels' register tiles (conv.py) hold 24 vectors of
+    accumulators; at 256 bits they hold half as many numbers. Measured here: the 64 -> 64 channel
+    3x3 conv forward on 14x14, batch 128, 2 threads, 9.7 ms with 256-bit vectors and 6.7 ms with
+    512-bit ones. Numba reads the features once, when it builds its code generator at the first
+    compile in the process, so this runs at import and holds for every Numba function compiled
+    after it, procgen's decoder included (its fixed-order sums give the same bytes at any vector
+    width). It changes speed, and round-off only in the reassociated weight-gradient sums. A user's
+    own NUMBA_CPU_NAME or NUMBA_CPU_FEATURES is left alone.
     """
     if config.CPU_NAME is not None or config.CPU_FEATURES is not None:
         return

@@ -77,7 +77,7 @@ def _maxpool_forward(x, size, y, argmax):
 
 @njit(parallel=True, cache=True)
 def _maxpool2_forward(x, y, argmax):
-    """_maxpool_forward for 2 x 2 windows: the full ones unrolled (5x faster), the clipped ones as there."""
+    """_maxpool_forward for 2 x 2 windows: the full ones unrolled (5x faster), the clipped ones by _pool_window."""
     n_img, c_in, h, w = x.shape
     ho, wo = y.shape[2], y.shape[3]
     for nc in prange(n_img * c_in):

@@ -2,10 +2,12 @@
 
 A layer is a differentiable function y = f(x; params). ``forward`` computes y and caches what the
 backward pass needs; ``backward(dy)`` receives dL/dy and returns dL/dx, and writes dL/dparam into
-``grads`` under the same keys and shapes as ``params``. ``backward(dy, input_grad=False)`` says
-nobody needs dL/dx (x is the network's input): Dense, Conv2D and ConvTranspose2D then skip that
-product, as costly as the forward, and return None; the other layers return dL/dx anyway. Backward never changes a parameter: the
+``grads`` under the same keys and shapes as ``params``. Backward never changes a parameter: the
 optimizer does that, through ``Sequential.parameters()``.
+
+``backward(dy, input_grad=False)`` says nobody needs dL/dx (x is the network's input): Dense,
+Conv2D and ConvTranspose2D then skip that product, as costly as the forward, and return None;
+the other layers return dL/dx anyway.
 """
 
 import numpy as np

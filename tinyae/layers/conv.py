@@ -53,7 +53,8 @@ class Conv2D(Layer):
         self.check_input(x, (self.c_in, None, None))
         if x.shape[2] + 2 * self.pad < self.k or x.shape[3] + 2 * self.pad < self.k:
             raise ValueError(f"{self.name}: input {x.shape[2:]} is smaller than the {self.k}x{self.k} kernel")
-        self.x, self.cache = x, {}
+        self.x = x
+        self.cache = {} if training else None  # the padded copy of x, kept for backward
         y = kernels.conv2d_forward(x, self.params["W"], self.params["b"], self.stride, self.pad, self.cache)
         self.y_shape = y.shape
         return y
