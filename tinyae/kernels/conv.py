@@ -623,7 +623,8 @@ def _channel_sums(dy, db):
 
 def _bias_grad(dy):
     db = np.empty(dy.shape[1], dtype=dy.dtype)
-    _channel_sums(dy.reshape(dy.shape[0], dy.shape[1], -1), db)  # (N, F, Ho, Wo) -> (N, F, Ho*Wo)
+    n, f, ho, wo = dy.shape
+    _channel_sums(dy.reshape(n, f, ho * wo), db)  # (N, F, Ho, Wo) -> (N, F, Ho*Wo)
     return db
 
 
