@@ -5,7 +5,8 @@ import pytest
 
 from tinyae.errors import ShapeError
 from tinyae.gradcheck import numerical_gradient, rel_error
-from tinyae.layers import Conv2D, ConvTranspose2D, Dense, Flatten, MaxPool2D, ReLU, Reshape, Sigmoid, Tanh, UpSample2D
+from tinyae.layers import (Conv2D, ConvTranspose2D, Dense, Flatten, MaxPool2D, ReLU, Reshape, Sigmoid, Tanh,
+                           UpSample2D)
 from tinyae.losses import mse
 from tinyae.network import Sequential
 from tinyae.optim import Adam

@@ -333,7 +333,8 @@ def _weights_by_tap(w):
 # index, and each step loads 3 vectors and 8 scalars for 24 multiply-adds, so the loop is bound by
 # arithmetic, not memory. Outputs are computed in whole tiles: Q (the grid length rounded up to 48)
 # columns per row, the extra ones junk like the grid's own junk columns. The weight gradient sums
-# over q instead, on 4 x 4 tiles of scalar sums that LLVM keeps as vectors.
+# over q instead: on a 6 x 64 tile across output channels when F is a multiple of 64
+# (_correlate_grads_wide), else on 4 x 4 tiles of scalar sums that LLVM keeps as vectors.
 # ----------------------------------------------------------------------------------------------
 
 _TILE_ROWS = 8
@@ -343,10 +344,11 @@ _TILE = _TILE_ROWS * _TILE_COLS
 
 @njit(parallel=True, cache=True, fastmath=_FMA)
 def _gather(xf, wb, bias, row_offset, wph, y):
-    """y[n, f, i, j] = bias[f] + sum_r wb[f // 8, r, f % 8] * xf[n, row_offset[r] + i*wph + j]   (the forward correlation)
+    """y[n, f, i, j] = bias[f] + sum_r wb[f // 8, r, f % 8] * xf[n, row_offset[r] + i*wph + j]
 
-    xf (N, M) flat phases of each image, wb (F8/8, R4, 8), bias (F,), y (N, F, Ho, Wo). The sums run over
-    the grid q = i*wph + j in whole tiles, Q = Ho*wph rounded up to _TILE_COLS, so xf must be long
+    The forward correlation. xf (N, M) flat phases of each image, wb (F8/8, R4, 8), bias (F,),
+    y (N, F, Ho, Wo). The sums run over the grid q = i*wph + j in whole tiles, Q = Ho*wph rounded
+    up to _TILE_COLS, so xf must be long
     enough to read Q cells past every row offset. Each image fills a small grid of 8 rows, in
     cache, and copies its valid cells (j < Wo) out to y. Parallel over images.
     """
