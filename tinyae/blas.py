@@ -3,7 +3,7 @@
 After each multithreaded call, OpenBLAS keeps its worker threads spinning for a while, waiting for
 the next one. tinyae's conv kernels run on Numba's threads in that time, and on a 2-core machine
 the two pools fight over the cores. Measured on the conv VAE of benchmarks/train_speed.py (batch
-128, float32, 2 cores): 416 training images/s with OpenBLAS on 2 threads, 674 with 1. The Dense
+128, float32, 2 cores): 416 training images/s with OpenBLAS on 2 threads, 714 with 1. The Dense
 layers' products are small next to the convs (and on the dense-only autoencoder one thread was as
 fast as two), so tinyae runs them on one thread and gives the user's setting back afterwards.
 

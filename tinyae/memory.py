@@ -4,7 +4,8 @@ A training step allocates and frees the same large arrays every time (activation
 copies, gradients). By default glibc gives big blocks back to the OS when they are freed, and
 the next step pays a page fault for every 4 KiB it touches again. Measured on the denoising
 autoencoder of benchmarks/train_speed.py (batch 128, float32, 2 cores): 1244 page faults and
-139 ms per step by default, 350 and 102 ms with the two settings below. The cost is that the
+139 ms per step by default; with the two settings below, none once the first steps have grown the
+heap, and 102 ms. The cost is that the
 process keeps its peak memory until it exits, which is what PyTorch's and most training
 frameworks' allocators do too.
 
