@@ -310,6 +310,34 @@ def test_relu_fast_matches_naive(shape):
     assert np.isnan(K.relu_forward(np.array([np.nan, -1.0])))[0]
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(7,), (33, 5), (2, 3, 4, 5)])
+def test_adam_fast_matches_naive_bit_for_bit(shape, dtype):
+    rng = np.random.default_rng(len(shape))
+    w, g, m = (rng.standard_normal(shape).astype(dtype) for _ in range(3))
+    v = rng.random(shape).astype(dtype)
+    fast, naive = [w.copy(), m.copy(), v.copy()], [w.copy(), m.copy(), v.copy()]
+    for t in (1, 2):  # the moments carry over: a second step reads what the first wrote
+        step, eps_hat = 1e-2 * np.sqrt(1 - 0.999 ** t) / (1 - 0.9 ** t), 1e-8 * np.sqrt(1 - 0.999 ** t)
+        K.adam_update(fast[0], g, fast[1], fast[2], 0.9, 0.999, step, eps_hat)
+        K.adam_update_naive(naive[0], g, naive[1], naive[2], 0.9, 0.999, step, eps_hat)
+    for a, b in zip(fast, naive):
+        assert a.dtype == dtype
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(fast[0], w)
+
+
+def test_adam_updates_a_strided_parameter_in_place():
+    rng = np.random.default_rng(3)
+    base = rng.standard_normal((4, 6))
+    w = base[:, ::2]  # a view: the update must land in base
+    m, v, g = np.zeros_like(w), np.zeros_like(w), rng.standard_normal(w.shape)
+    expected = w.copy()
+    K.adam_update_naive(expected, g, np.zeros_like(w), np.zeros_like(w), 0.9, 0.999, 0.1, 1e-8)
+    K.adam_update(w, g, m, v, 0.9, 0.999, 0.1, 1e-8)
+    np.testing.assert_array_equal(base[:, ::2], expected)
+
+
 # ---- errors a user can cause --------------------------------------------------------------------
 
 def test_errors_name_what_was_expected():

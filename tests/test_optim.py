@@ -82,6 +82,15 @@ def test_step_keeps_the_parameter_dtype_and_state_per_name():
     assert np.all(a < 1) and np.all(b > 1)
 
 
+def test_state_buffers_are_made_once_and_updated_in_place():
+    opt = Adam(0.01)
+    w = np.ones(3)
+    opt.step([("w", w, np.full(3, 0.5))])
+    m = opt.state["w"]["m"]
+    opt.step([("w", w, np.full(3, 0.5))])
+    assert opt.state["w"]["m"] is m and np.all(m > 0.05)
+
+
 def test_bad_hyperparameters_are_named():
     with pytest.raises(ValueError, match="lr must be > 0"):
         Adam(lr=0)

@@ -7,6 +7,8 @@ g <- g + wd * w, i.e. the gradient of (wd / 2) * ||w||^2 (coupled, as in torch.o
 
 import numpy as np
 
+from tinyae import kernels
+
 
 class Optimizer:
     def __init__(self, lr, weight_decay=0.0):
@@ -26,7 +28,10 @@ class Optimizer:
 
     def slot(self, name, p, key):
         """A zero-initialized state buffer for parameter ``name``, e.g. its velocity."""
-        return self.state.setdefault(name, {}).setdefault(key, np.zeros_like(p))
+        slots = self.state.setdefault(name, {})
+        if key not in slots:  # not setdefault(key, zeros_like(p)): that builds the zeros every step
+            slots[key] = np.zeros_like(p)
+        return slots[key]
 
 
 class SGD(Optimizer):
@@ -76,14 +81,11 @@ class Adam(Optimizer):
 
     def update(self, name, p, g):
         m, v = self.slot(name, p, "m"), self.slot(name, p, "v")
-        m *= self.beta1
-        m += (1 - self.beta1) * g
-        v *= self.beta2
-        v += (1 - self.beta2) * g * g
         # Fold both bias corrections into one step size: lr * sqrt(1 - b2^t) / (1 - b1^t).
         step = self.lr * np.sqrt(1 - self.beta2 ** self.t) / (1 - self.beta1 ** self.t)
         eps_hat = self.eps * np.sqrt(1 - self.beta2 ** self.t)
-        p -= (step * m / (np.sqrt(v) + eps_hat)).astype(p.dtype, copy=False)
+        # m, v and p in one pass (tinyae/kernels/adam.py has the same lines in NumPy)
+        kernels.adam_update(p, g, m, v, self.beta1, self.beta2, step, eps_hat)
 
 
 OPTIMIZERS = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam}

@@ -5,9 +5,11 @@ tests hold it to, forward and backward.
     pool       max pooling
     upsample   nearest-neighbour upsampling
     relu       ReLU in one pass each way
+    adam       Adam's update of a parameter and its moments in one pass
     _numba     what they share: 512-bit vectors, thread control, argument checks, stack arrays
 """
 
+from tinyae.kernels.adam import adam_update, adam_update_naive
 from tinyae.kernels.conv import (conv2d_backward, conv2d_backward_naive, conv2d_forward, conv2d_forward_naive,
                                  conv_transpose2d_backward, conv_transpose2d_backward_naive,
                                  conv_transpose2d_forward, conv_transpose2d_forward_naive)
@@ -19,7 +21,8 @@ from tinyae.kernels.upsample import (upsample2d_backward, upsample2d_backward_na
 
 __all__ = ["conv2d_forward", "conv2d_backward", "conv_transpose2d_forward", "conv_transpose2d_backward",
            "maxpool2d_forward", "maxpool2d_backward", "upsample2d_forward", "upsample2d_backward",
-           "relu_forward", "relu_backward",
+           "relu_forward", "relu_backward", "adam_update",
            "conv2d_forward_naive", "conv2d_backward_naive", "conv_transpose2d_forward_naive",
            "conv_transpose2d_backward_naive", "maxpool2d_forward_naive", "maxpool2d_backward_naive",
-           "upsample2d_forward_naive", "upsample2d_backward_naive", "relu_forward_naive", "relu_backward_naive"]
+           "upsample2d_forward_naive", "upsample2d_backward_naive", "relu_forward_naive", "relu_backward_naive",
+           "adam_update_naive"]
