@@ -147,6 +147,23 @@ def test_flat_phases_write_every_cell(s, p, h, w):
     np.testing.assert_array_equal(grid, expected)
 
 
+@pytest.mark.parametrize("f", [3, 9])  # the thin scatter and the tiled one
+def test_scatter_clears_its_buffer(f):
+    """The scatter adds into dxf, which the caller leaves as garbage: each image must clear its own."""
+    rng = np.random.default_rng(f)
+    dy, w = rng.standard_normal((2, f, 3, 3)), rng.standard_normal((f, 4, 3, 3))
+    plan = conv._Plan(6, 6, 3, 3, 2, 1)
+    dyg = np.empty((2, f, plan.q_tiles))
+    conv._to_grid(dy, plan.wph, dyg)
+    scatter = conv._scatter if f >= 8 else conv._scatter_thin
+    dxf = {}
+    for fill in (0.0, np.nan):
+        dxf[fill] = np.full((2, plan.flat_length(8)), fill)
+        scatter(dyg, conv._weights_by_tap(w), conv._rows_by_tap(4, plan), dxf[fill])
+    np.testing.assert_array_equal(dxf[np.nan], dxf[0.0])
+    assert np.abs(dxf[0.0]).max() > 0
+
+
 # ---- the naive twins are the true derivatives ---------------------------------------------------
 
 def check_derivatives(forward, backward, arrays, rng):
