@@ -138,13 +138,27 @@ def test_flat_phases_write_every_cell(s, p, h, w):
                 expected[:, start:start + plan.hph * plan.wph] = xpad[:, c, a::s, b::s].reshape(2, -1)
     np.testing.assert_array_equal(out, expected)
     grid = np.full((2, 3, plan.q_tiles), np.nan)
-    conv._to_grid(x[:, :, :plan.ho, :plan.wo], plan.wph, grid)
+    conv._to_grid(np.ascontiguousarray(x[:, :, :plan.ho, :plan.wo]), plan.wph, grid)  # the kernels take C order
     expected = np.zeros_like(grid)
     # (N, C, Ho, Wph) -> (N, C, Ho*Wph)
     rows = np.zeros((2, 3, plan.ho, plan.wph))
     rows[:, :, :, :plan.wo] = x[:, :, :plan.ho, :plan.wo]
     expected[:, :, :plan.q] = rows.reshape(2, 3, -1)
     np.testing.assert_array_equal(grid, expected)
+
+
+@pytest.mark.parametrize("s,p,h,w", [(1, 1, 5, 6), (1, 0, 4, 3), (2, 1, 7, 6), (2, 0, 5, 5), (2, 2, 6, 7),
+                                     (3, 2, 4, 7), (3, 1, 8, 5)])
+def test_from_phases_inverts_to_phases(s, p, h, w):
+    """Every stride has its own copy loop (1 and 2 vectorized, others generic): each must undo the split."""
+    rng = np.random.default_rng(s * 10 + p + h)
+    x, bias = rng.standard_normal((2, 3, h, w)), rng.standard_normal(3)
+    plan = conv._Plan(h, w, 3, 3, s, p)
+    flat = np.full((2, plan.flat_length(3)), np.nan)
+    conv._to_phases(x, s, p, plan.hph, plan.wph, plan.length, flat)
+    back = np.full_like(x, np.nan)
+    conv._from_phases(flat, s, p, plan.hph, plan.wph, plan.length, bias, back)
+    np.testing.assert_array_equal(back, x + bias[None, :, None, None])
 
 
 @pytest.mark.parametrize("f", [3, 9])  # the thin scatter and the tiled one

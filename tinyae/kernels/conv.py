@@ -215,59 +215,104 @@ def _to_phases(x, s, p, hph, wph, length, out):
     """out[n, c*L + phase(a, b) + u*wph + v] = xpad[n, c, u*s + a, v*s + b], and 0 in every other cell.
 
     Phase row (a, u) holds image row hh = u*s + a - p, or padding; its columns v*s + b - p that
-    fall inside the image are one contiguous run (a plain copy when s = 1). Writing the zeros here
-    saves clearing the whole buffer first, a pass as long as the copy.
+    fall inside the image are one run, read with stride s. Writing the zeros here saves clearing
+    the whole buffer first, a pass as long as the copy. Flat views and unsigned offsets, with the
+    stride a constant for s = 1 and 2, let LLVM vectorize the run: 0.90 -> 0.62 ms for the
+    tutorial's 64 channels at 14x14, batch 128 (1.4 -> 1.1 ms for 32 at 28x28, stride 2).
     """
     n_img, c_in, h, w = x.shape
     plane = hph * wph
+    xs = x.reshape(n_img, c_in * h * w)  # (N, C, H, W) -> (N, C*H*W)
+    zero = np.uint64(0)
     for n in prange(n_img):
-        o = out[n]
+        o, xn = out[n], xs[n]
         for c in range(c_in):
             for a in range(s):
-                for u in range(hph):
-                    hh = u * s + a - p
-                    for b in range(s):
+                for b in range(s):
+                    v_lo, v_hi = _phase_columns(w, s, p, b, wph)
+                    lo, hi, end = np.uint64(v_lo), np.uint64(v_hi), np.uint64(wph)
+                    for u in range(hph):
+                        hh = u * s + a - p
                         start = np.uint64(c * length + (a * s + b) * plane + u * wph)  # >= 0: no wraparound check
-                        v_lo, v_hi = _phase_columns(w, s, p, b, wph)
                         if hh < 0 or hh >= h:
-                            v_lo, v_hi = wph, wph
-                        for v in range(v_lo):
-                            o[start + np.uint64(v)] = 0
-                        for v in range(v_lo, v_hi):
-                            o[start + np.uint64(v)] = x[n, c, hh, v * s + b - p]
-                        for v in range(v_hi, wph):
-                            o[start + np.uint64(v)] = 0
+                            for v in range(zero, end):
+                                o[start + v] = 0
+                            continue
+                        for v in range(zero, lo):
+                            o[start + v] = 0
+                        src, dst = np.uint64((c * h + hh) * w + v_lo * s + b - p), start + lo
+                        if s == 1:
+                            for v in range(zero, hi - lo):
+                                o[dst + v] = xn[src + v]
+                        elif s == 2:
+                            for v in range(zero, hi - lo):
+                                o[dst + v] = xn[src + np.uint64(2) * v]
+                        else:
+                            for v in range(zero, hi - lo):
+                                o[dst + v] = xn[src + np.uint64(s) * v]
+                        for v in range(hi, end):
+                            o[start + v] = 0
             o[c * length + s * s * plane:(c + 1) * length] = 0
         o[c_in * length:] = 0
 
 
 @njit(parallel=True, cache=True)
 def _from_phases(flat, s, p, hph, wph, length, bias, out):
-    """The inverse of _to_phases, plus a per-channel bias: out[n, c, h, w] = flat[...] + bias[c]."""
+    """The inverse of _to_phases, plus a per-channel bias: out[n, c, h, w] = flat[...] + bias[c].
+
+    Image column col of row hh comes from column phase b = (col + p) % s at v = (col + p) // s. With
+    s = 2 the even and odd columns are written in one loop from the two column phases, which LLVM
+    turns into vector shuffles: 1.6 -> 0.8 ms for 32 channels at 28x28, batch 128.
+    """
     n_img, c_out, h, w = out.shape
+    plane = hph * wph
+    outs = out.reshape(n_img, c_out * h * w)  # (N, C, H, W) -> (N, C*H*W)
+    zero = np.uint64(0)
     for n in prange(n_img):
+        fl, on = flat[n], outs[n]
         for c in range(c_out):
+            bc = bias[c]
             for hh in range(h):
                 a, u = (hh + p) % s, (hh + p) // s
-                for b in range(s):
-                    v_lo, v_hi = _phase_columns(w, s, p, b, wph)
-                    start = c * length + (a * s + b) * hph * wph + u * wph
-                    for v in range(v_lo, v_hi):
-                        out[n, c, hh, v * s + b - p] = flat[n, start + v] + bias[c]
+                row = np.uint64(c * length + a * s * plane + u * wph)  # phase (a, 0), row u
+                dst = np.uint64((c * h + hh) * w)
+                if s == 1:
+                    src = row + np.uint64(p)
+                    for k in range(zero, np.uint64(w)):
+                        on[dst + k] = fl[src + k] + bc
+                elif s == 2:  # column 2k + e from phase (e + p) % 2 at v = k + (e + p) // 2
+                    src0 = row + np.uint64((p % 2) * plane + p // 2)
+                    src1 = row + np.uint64(((1 + p) % 2) * plane + (1 + p) // 2)
+                    for k in range(zero, np.uint64(w // 2)):
+                        on[dst + np.uint64(2) * k] = fl[src0 + k] + bc
+                        on[dst + np.uint64(2) * k + np.uint64(1)] = fl[src1 + k] + bc
+                    if w % 2 == 1:
+                        on[dst + np.uint64(w - 1)] = fl[src0 + np.uint64(w // 2)] + bc
+                else:
+                    for col in range(w):
+                        on[dst + np.uint64(col)] = fl[row + np.uint64((col + p) % s * plane + (col + p) // s)] + bc
 
 
 @njit(parallel=True, cache=True)
 def _to_grid(dy, wph, out):
-    """out[n, f, i*wph + j] = dy[n, f, i, j], and 0 in the junk columns j >= Wo and past the last row."""
+    """out[n, f, i*wph + j] = dy[n, f, i, j], and 0 in the junk columns j >= Wo and past the last row.
+    Flat views and unsigned offsets, as in _to_phases."""
     n_img, f_out, ho, wo = dy.shape
+    q_len = out.shape[2]
+    ds = dy.reshape(n_img, f_out * ho * wo)  # (N, F, Ho, Wo) -> (N, F*Ho*Wo)
+    zero, width, end = np.uint64(0), np.uint64(wo), np.uint64(wph)
     for n in prange(n_img):
+        dn = ds[n]
         for f in range(f_out):
             g = out[n, f]
             for i in range(ho):
-                for j in range(wo):
-                    g[i * wph + j] = dy[n, f, i, j]
-                g[i * wph + wo:(i + 1) * wph] = 0
-            g[ho * wph:] = 0
+                dst, src = np.uint64(i * wph), np.uint64((f * ho + i) * wo)
+                for j in range(zero, width):
+                    g[dst + j] = dn[src + j]
+                for j in range(width, end):
+                    g[dst + j] = 0
+            for k in range(ho * wph, q_len):
+                g[k] = 0
 
 
 @njit(parallel=True, cache=True)
