@@ -316,15 +316,14 @@ def _to_grid(dy, wph, out):
 
 
 @njit(parallel=True, cache=True)
-def _to_grid_transposed(dy, wph, out):
-    """out[n, i*wph + j, f] = dy[n, f, i, j], and 0 in the junk rows j >= Wo."""
+def _channels_last(dy, out):
+    """out[n, i*Wo + j, f] = dy[n, f, i, j]: each image's channels last, for the wide weight gradient."""
     n_img, f_out, ho, wo = dy.shape
     for n in prange(n_img):
         for i in range(ho):
             for j in range(wo):
                 for f in range(f_out):
-                    out[n, i * wph + j, f] = dy[n, f, i, j]
-            out[n, i * wph + wo:(i + 1) * wph, :] = 0
+                    out[n, i * wo + j, f] = dy[n, f, i, j]
 
 
 def _rows_by_channel(c, plan):
@@ -541,17 +540,20 @@ _WIDE_TILE = _WIDE_ROWS * _WIDE_COLS
 
 
 @njit(parallel=True, cache=True, fastmath=_FMA)
-def _correlate_grads_wide(dyt, xf, row_offset, n_slices, parts):
-    """parts[k, r, f] = sum over the images n of batch slice k, and q, of xf[n, row_offset[r] + q] * dyt[n, q, f]
+def _correlate_grads_wide(dyt, xf, row_offset, wph, wo, n_slices, parts):
+    """parts[k, r, f] = sum over the images n of batch slice k, and i, j, of
+    xf[n, row_offset[r] + i*wph + j] * dyt[n, i*Wo + j, f]
 
     The same sums as _correlate_grads, for F a multiple of 64, with the vectors along f: dyt
-    (N, Q, F) is the upstream grid transposed, and a tile of 6 rows x 64 f (24 AVX-512 registers)
-    stays in registers while q runs over 4 images, so no vector is ever summed across its lanes.
-    row_offset's length is a multiple of 6. Each thread owns one slice of the batch and its own
-    partial sums, so no two threads add into the same cell.
+    (N, Ho*Wo, F) is dy with its channels last (_channels_last), and a tile of 6 rows x 64 f (24
+    AVX-512 registers) stays in registers while (i, j) run over 4 images, so no vector is ever
+    summed across its lanes. Only the Wo real columns of each grid row are visited, not the junk
+    ones: 12.5% fewer steps at 14x14 (5.2 -> 4.6 ms on 64 -> 64). row_offset's length is a
+    multiple of 6. Each thread owns one slice of the batch and its own partial sums, so no two
+    threads add into the same cell.
     """
-    n_img, n_q, n_out = dyt.shape
-    n_rows = row_offset.shape[0]
+    n_img, n_out = dyt.shape[0], dyt.shape[2]
+    ho, n_rows = dyt.shape[1] // wo, row_offset.shape[0]
     for k in prange(n_slices):
         part = parts[k]
         acc = carray(_stack_array(_WIDE_TILE, xf.dtype), (_WIDE_ROWS, _WIDE_COLS))
@@ -565,14 +567,16 @@ def _correlate_grads_wide(dyt, xf, row_offset, n_slices, parts):
                             acc[a, b] = 0
                     for n in range(n0, min(n0 + _WIDE_IMAGES, hi)):
                         x, dyn = xf[n], dyt[n]
-                        for q in range(n_q):
-                            g = dyn[q, f0:]
-                            for a in range(_WIDE_ROWS):
-                                # An unsigned index skips Numba's check for negative (from-the-end)
-                                # indices, 6 compares and branches per step: 8.1 -> 5.4 ms on 64 -> 64.
-                                xv = x[np.uint64(offset[a]) + np.uint64(q)]
-                                for b in range(_WIDE_COLS):
-                                    acc[a, b] += xv * g[b]
+                        for i in range(ho):
+                            q, row = np.uint64(i * wph), dyn[i * wo:]  # grid row i of x, image row i of dy
+                            for j in range(wo):
+                                g = row[j, f0:]
+                                for a in range(_WIDE_ROWS):
+                                    # An unsigned index skips Numba's check for negative (from-the-end)
+                                    # indices, 6 compares and branches per step: 8.1 -> 5.4 ms on 64 -> 64.
+                                    xv = x[np.uint64(offset[a]) + q + np.uint64(j)]
+                                    for b in range(_WIDE_COLS):
+                                        acc[a, b] += xv * g[b]
                     for a in range(_WIDE_ROWS):
                         ps = part[r0 + a, f0:]
                         for b in range(_WIDE_COLS):
@@ -647,10 +651,10 @@ def _conv_backward_weights(dy, x, kh, kw, s, p, xf=None, dyg=None):
     if f % _WIDE_COLS == 0:
         row_offset = np.zeros(_round_up(n_rows, _WIDE_ROWS), dtype=np.int64)
         row_offset[:n_rows] = _rows_by_channel(c, plan)[:n_rows]
-        dyt = np.empty((n, plan.q, f), dtype=dy.dtype)
-        _to_grid_transposed(dy, plan.wph, dyt)
+        dyt = np.empty((n, plan.ho * plan.wo, f), dtype=dy.dtype)
+        _channels_last(dy, dyt)
         parts = np.zeros((n_slices, len(row_offset), f), dtype=x.dtype)
-        _correlate_grads_wide(dyt, xf, row_offset, n_slices, parts)
+        _correlate_grads_wide(dyt, xf, row_offset, plan.wph, plan.wo, n_slices, parts)
         # (R6, F) -> (C*T, F) -> (F, C*T) -> (F, C, kh, kw)
         return np.ascontiguousarray(parts.sum(axis=0)[:n_rows].T).reshape(f, c, kh, kw)
     row_offset = _rows_by_channel(c, plan)
