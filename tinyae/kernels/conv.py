@@ -49,11 +49,18 @@ batch 128, 2 threads, machine quiet:
     together, bias added once per tile, NCHW written straight from the tile: 315 GFLOP/s; unsigned
     offsets, which spare Numba's negative-index check in the inner loop: 326 GFLOP/s (5.7 ms).
     A pure multiply-add loop on cached data reaches 472 GFLOP/s here, the ceiling for this code.
+  * Winograd's F(2x2, 3x3), 2.25x fewer multiply-adds (tried on a branch, not kept): its 16
+    products ran near this kernel's speed, but the input and output transforms and the writes back
+    to NCHW cost ~2 ms a call; in the conv VAE's training step it took 5.65 ms a call against 6.0,
+    and its own padded layout made the small layers of the denoising AE slower.
 PyTorch (oneDNN's hand-written AVX-512 kernels) runs that layer at ~385 GFLOP/s (4.8 ms). Per layer
-of the tutorial's models, forward / input gradient / weight gradient in ms, tinyae vs PyTorch:
-64 -> 64 at 14x14: 7.0 / 6.8 / 7.2 vs 4.8 / 5.3 / 4.8; 32 -> 64 stride 2: 5.2 / 7.0 / 4.6 vs
-2.9 / 5.0 / 3.2; the thin last layer 64 -> 1 at 28x28: 4.4 / 2.0 / 3.5 vs 5.4 / 5.8 / 5.7 (these
-include building the padded copies).
+of the tutorial's models, forward / input gradient / weight gradient in ms, tinyae vs PyTorch
+(best of 5, building the padded copies included): 64 -> 64 at 14x14: 6.4 / 6.4 / 5.9 vs
+4.8 / 5.2 / 4.7; 32 -> 64 stride 2: 4.7 / 5.7 / 4.0 vs 2.8 / 5.0 / 3.2; the thin last layer
+64 -> 1 at 28x28: 2.2 / 1.8 / 2.1 vs 5.4 / 5.8 / 5.8.
+For stride 2, computing the input gradient one output phase at a time (four stride-1 gathers with
+2x2, 2x1, 1x2 and 1x1 sub-kernels) measured 5.7 ms against the scatter's 6.6 alone, but no faster
+in the training step: the phases' sums are short (64 to 256 rows). Not kept.
 
 Rules kept here: ``prange`` runs over independent outputs only (images for y and dx; batch slices
 with their own partial sums for dw, added up afterwards), so no two threads ever add into the
