@@ -55,9 +55,9 @@ batch 128, 2 threads, machine quiet:
     and its own padded layout made the small layers of the denoising AE slower.
 PyTorch (oneDNN's hand-written AVX-512 kernels) runs that layer at ~385 GFLOP/s (4.8 ms). Per layer
 of the tutorial's models, forward / input gradient / weight gradient in ms, tinyae vs PyTorch
-(best of 5, building the padded copies included): 64 -> 64 at 14x14: 6.4 / 6.4 / 5.9 vs
-4.8 / 5.2 / 4.7; 32 -> 64 stride 2: 4.7 / 5.7 / 4.0 vs 2.8 / 5.0 / 3.2; the thin last layer
-64 -> 1 at 28x28: 2.2 / 1.8 / 2.1 vs 5.4 / 5.8 / 5.8.
+(best of 5, building the padded copies included): 64 -> 64 at 14x14: 6.2 / 6.3 / 5.5 vs
+4.7 / 5.2 / 4.8; 32 -> 64 stride 2: 4.6 / 5.8 / 4.2 vs 2.8 / 4.9 / 3.2; the thin last layer
+64 -> 1 at 28x28: 2.2 / 1.7 / 2.3 vs 5.4 / 5.7 / 5.7.
 For stride 2, computing the input gradient one output phase at a time (four stride-1 gathers with
 2x2, 2x1, 1x2 and 1x1 sub-kernels) measured 5.7 ms against the scatter's 6.6 alone, but no faster
 in the training step: the phases' sums are short (64 to 256 rows). Not kept.
