@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from tinyae import optim
 from tinyae.optim import SGD, Adam, RMSprop
 
 
@@ -82,12 +83,16 @@ def test_step_keeps_the_parameter_dtype_and_state_per_name():
     assert np.all(a < 1) and np.all(b > 1)
 
 
-def test_state_buffers_are_made_once_and_updated_in_place():
+def test_state_buffers_are_made_once_and_updated_in_place(monkeypatch):
+    made = []
+    zeros_like = np.zeros_like
+    monkeypatch.setattr(optim.np, "zeros_like", lambda a: made.append(a.shape) or zeros_like(a))
     opt = Adam(0.01)
     w = np.ones(3)
     opt.step([("w", w, np.full(3, 0.5))])
     m = opt.state["w"]["m"]
     opt.step([("w", w, np.full(3, 0.5))])
+    assert made == [(3,), (3,)]  # m and v, at the first step only
     assert opt.state["w"]["m"] is m and np.all(m > 0.05)
 
 
