@@ -38,7 +38,7 @@ import numba
 import numpy as np
 
 from tinyae import losses
-from tinyae.layers import (Conv2D, ConvTranspose2D, Dense, Flatten, MaxPool2D, ReLU, Reshape, Sigmoid,
+from tinyae.layers import (Conv2D, ConvTranspose2D, Dense, Flatten, MaxPool2D, Reshape, Sigmoid,
                            UpSample2D)
 from tinyae.network import Sequential
 from tinyae.optim import Adam
@@ -54,12 +54,12 @@ except ImportError:  # the comparison is optional; tinyae's numbers still print
 
 def tinyae_denoising_ae(x, target, rng):
     net = Sequential([
-        Conv2D(1, 64, rng=rng), ReLU(), MaxPool2D(2),
-        Conv2D(64, 32, rng=rng), ReLU(), MaxPool2D(2),
-        Conv2D(32, 16, rng=rng), ReLU(), MaxPool2D(2, padding="same"),
-        Conv2D(16, 16, rng=rng), ReLU(), UpSample2D(2),
-        Conv2D(16, 32, rng=rng), ReLU(), UpSample2D(2),
-        Conv2D(32, 64, padding="valid", rng=rng), ReLU(), UpSample2D(2),
+        Conv2D(1, 64, rng=rng, activation="relu"), MaxPool2D(2),
+        Conv2D(64, 32, rng=rng, activation="relu"), MaxPool2D(2),
+        Conv2D(32, 16, rng=rng, activation="relu"), MaxPool2D(2, padding="same"),
+        Conv2D(16, 16, rng=rng, activation="relu"), UpSample2D(2),
+        Conv2D(16, 32, rng=rng, activation="relu"), UpSample2D(2),
+        Conv2D(32, 64, padding="valid", rng=rng, activation="relu"), UpSample2D(2),
         Conv2D(64, 1, rng=rng),
     ])
     opt = Adam(1e-3)
@@ -73,13 +73,13 @@ def tinyae_denoising_ae(x, target, rng):
 
 def tinyae_conv_vae(x, rng):
     encoder = Sequential([
-        Conv2D(1, 32, rng=rng), ReLU(), Conv2D(32, 64, stride=2, padding=1, rng=rng), ReLU(),
-        Conv2D(64, 64, rng=rng), ReLU(), Conv2D(64, 64, rng=rng), ReLU(),
-        Flatten(), Dense(14 * 14 * 64, 32, rng=rng), ReLU(), Dense(32, 4, "glorot", rng=rng),
+        Conv2D(1, 32, rng=rng, activation="relu"), Conv2D(32, 64, stride=2, padding=1, rng=rng, activation="relu"),
+        Conv2D(64, 64, rng=rng, activation="relu"), Conv2D(64, 64, rng=rng, activation="relu"),
+        Flatten(), Dense(14 * 14 * 64, 32, rng=rng, activation="relu"), Dense(32, 4, "glorot", rng=rng),
     ], name="encoder")
     decoder = Sequential([
-        Dense(2, 14 * 14 * 64, rng=rng), ReLU(), Reshape((64, 14, 14)),
-        ConvTranspose2D(64, 32, 3, stride=2, padding=1, output_padding=1, rng=rng), ReLU(),
+        Dense(2, 14 * 14 * 64, rng=rng, activation="relu"), Reshape((64, 14, 14)),
+        ConvTranspose2D(64, 32, 3, stride=2, padding=1, output_padding=1, rng=rng, activation="relu"),
         Conv2D(32, 1, init="glorot", rng=rng),
     ], name="decoder")
     vae = VAE(encoder, decoder, (1, 28, 28), 2)
@@ -94,8 +94,8 @@ def tinyae_conv_vae(x, rng):
 
 def tinyae_dense_ae(x, rng):
     flat = x.reshape(len(x), -1)  # (N, 1, 28, 28) -> (N, 784)
-    net = Sequential([Dense(784, 512, rng=rng), ReLU(), Dense(512, 2, rng=rng), Dense(2, 512, rng=rng), ReLU(),
-                      Dense(512, 784, "glorot", rng=rng), Sigmoid()])
+    net = Sequential([Dense(784, 512, rng=rng, activation="relu"), Dense(512, 2, rng=rng),
+                      Dense(2, 512, rng=rng, activation="relu"), Dense(512, 784, "glorot", rng=rng), Sigmoid()])
     opt = Adam(1e-3)
 
     def step():

@@ -65,6 +65,32 @@ def test_conv_transpose2d_fast_matches_naive(s, p, k, h, w, output_padding):
                      K.conv_transpose2d_backward_naive(dy, x, wt, *args), EXACT, "convT backward")
 
 
+@pytest.mark.parametrize("s,p,k,h,w", CONV_CASES)
+def test_fused_relu_equals_relu_of_the_conv(s, p, k, h, w):
+    """relu=True applies max(., 0) as the output is written: in the gather's copy-out (11 = a tile
+    of 8 output rows + 3 one at a time) and in the scatter's copy back from the phases."""
+    rng = np.random.default_rng(2000 + 1000 * s + 100 * p + 10 * k + h)
+    x, wt, b = conv_arrays(rng, 3, 5, 11, h, w, k)
+    assert_all_close((K.conv2d_forward(x, wt, b, s, p, relu=True),),
+                     (K.relu_forward_naive(K.conv2d_forward_naive(x, wt, b, s, p)),), EXACT, "conv2d + relu")
+    xt, wtt, bt = conv_arrays(rng, 3, 9, 4, h, w, k, transpose=True)
+    args = (s, min(p, k - 1), s - 1)
+    assert_all_close((K.conv_transpose2d_forward(xt, wtt, bt, *args, relu=True),),
+                     (K.relu_forward_naive(K.conv_transpose2d_forward_naive(xt, wtt, bt, *args)),), EXACT,
+                     "convT + relu")
+
+
+def test_fused_relu_keeps_nan():
+    """A NaN passes the fused ReLU, as it passes relu_forward, so a diverging network still shows it."""
+    rng = np.random.default_rng(8)
+    for s in (1, 2):
+        x, wt, b = conv_arrays(rng, 1, 2, 3, 5, 5, 3)
+        x[0, 0, 2, 2] = np.nan
+        assert np.isnan(K.conv2d_forward(x, wt, b, s, 1, relu=True)).any()
+        assert np.isnan(K.conv_transpose2d_forward(x, wt.transpose(1, 0, 2, 3).copy(), b[:2], s, 1, 0,
+                                                   relu=True)).any()
+
+
 @pytest.mark.parametrize("s,p,k,h,w", [case for case in CONV_CASES if case[3] == 6])
 def test_conv2d_weight_gradient_wide_tiles(s, p, k, h, w):
     """64 and 128 output channels take the weight gradient's 6 x 64 tile, with C*k*k rows not a multiple of 6."""
@@ -157,7 +183,7 @@ def test_from_phases_inverts_to_phases(s, p, h, w):
     flat = np.full((2, plan.flat_length(3)), np.nan)
     conv._to_phases(x, s, p, plan.hph, plan.wph, plan.length, flat)
     back = np.full_like(x, np.nan)
-    conv._from_phases(flat, s, p, plan.hph, plan.wph, plan.length, bias, back)
+    conv._from_phases(flat, s, p, plan.hph, plan.wph, plan.length, bias, False, back)
     np.testing.assert_array_equal(back, x + bias[None, :, None, None])
 
 
@@ -327,6 +353,33 @@ def test_upsample_naive_is_the_derivative():
     x, upstream = rng.standard_normal((1, 2, 3, 2)), rng.standard_normal((1, 2, 6, 4))
     loss = lambda: float(np.sum(K.upsample2d_forward_naive(x, 2) * upstream))
     assert rel_error(K.upsample2d_backward_naive(upstream, 2), numerical_gradient(loss, x)) <= CALCULUS
+
+
+@pytest.mark.parametrize("k_in,m", [(1, 1), (2, 511), (2, 512), (3, 513), (16, 1100)])  # 512-column blocks
+@pytest.mark.parametrize("relu", [False, True])
+def test_dense_thin_matches_naive(k_in, m, relu):
+    rng = np.random.default_rng(k_in * 10_000 + m)
+    x, w, b = rng.standard_normal((5, k_in)), rng.standard_normal((k_in, m)), rng.standard_normal(m)
+    y = K.dense_thin_forward(x, w, b, relu)
+    assert_all_close((y,), (K.dense_forward_naive(x, w, b, relu),), EXACT, "dense forward")
+    if relu:
+        y.flat[0] = 0.0  # the kink: derivative taken as 0
+    dy = rng.standard_normal(y.shape)
+    mask = y if relu else None
+    assert_all_close(K.dense_thin_backward(dy, x, w, mask), K.dense_backward_naive(dy, x, w, mask), EXACT,
+                     "dense backward")
+    assert K.dense_thin_backward(dy, x, w, mask, input_grad=False)[0] is None
+
+
+def test_dense_thin_float32_and_nan():
+    rng = np.random.default_rng(12)
+    x, w, b = (rng.standard_normal(s).astype(np.float32) for s in [(64, 2), (2, 3000), (3000,)])
+    y = K.dense_thin_forward(x, w, b, True)
+    assert y.dtype == np.float32
+    assert_all_close((y,), (K.dense_forward_naive(x.astype(np.float64), w.astype(np.float64), b, True),), FLOAT32,
+                     "float32 dense")
+    x[0, 0] = np.nan
+    assert np.isnan(K.dense_thin_forward(x, w, b, True)[0]).all()  # a NaN passes the fused ReLU
 
 
 @pytest.mark.parametrize("shape", [(7,), (3, 5), (2, 3, 4, 5)])

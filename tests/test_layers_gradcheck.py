@@ -32,6 +32,16 @@ def test_dense(n_in, n_out, init):
     assert_grads_ok(layer, rng.standard_normal((4, n_in)), rng)
 
 
+@pytest.mark.parametrize("n_in,n_out", [(2, 600), (16, 7), (17, 5)])  # thin kernel (2 column blocks), BLAS
+def test_dense_relu(n_in, n_out):
+    rng = np.random.default_rng(n_in * 1000 + n_out)
+    layer = Dense(n_in, n_out, rng=rng, dtype=np.float64, activation="relu")
+    layer.params["b"][...] = rng.standard_normal(n_out)
+    x = rng.standard_normal((4, n_in))
+    assert 0 < (layer.forward(x) > 0).mean() < 1  # both sides of the ReLU are checked
+    assert_grads_ok(layer, x, rng)
+
+
 @pytest.mark.parametrize("layer_cls", [Identity, ReLU, LeakyReLU, Sigmoid, Tanh, Softplus])
 @pytest.mark.parametrize("shape", [(3, 5), (2, 3, 4, 4)])
 def test_activations(layer_cls, shape):
@@ -47,6 +57,27 @@ def test_conv2d(c_in, c_out, k, stride, padding):
     layer = Conv2D(c_in, c_out, k, stride=stride, padding=padding, rng=rng, dtype=np.float64)
     layer.params["b"][...] = rng.standard_normal(c_out)
     assert_grads_ok(layer, rng.standard_normal((2, c_in, 7, 6)), rng)
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_conv2d_relu(stride):
+    rng = np.random.default_rng(40 + stride)
+    layer = Conv2D(3, 9, 3, stride=stride, rng=rng, dtype=np.float64, activation="relu")
+    layer.params["b"][...] = rng.standard_normal(9)
+    x = rng.standard_normal((2, 3, 7, 6))
+    assert 0 < (layer.forward(x) > 0).mean() < 1
+    assert_grads_ok(layer, x, rng)
+
+
+@pytest.mark.parametrize("stride,output_padding", [(1, 0), (2, 1)])
+def test_conv_transpose2d_relu(stride, output_padding):
+    rng = np.random.default_rng(50 + stride)
+    layer = ConvTranspose2D(3, 9, 3, stride=stride, padding=1, output_padding=output_padding, rng=rng,
+                            dtype=np.float64, activation="relu")
+    layer.params["b"][...] = rng.standard_normal(9)
+    x = rng.standard_normal((2, 3, 4, 5))
+    assert 0 < (layer.forward(x) > 0).mean() < 1
+    assert_grads_ok(layer, x, rng)
 
 
 @pytest.mark.parametrize("k,stride,padding,output_padding", [

@@ -78,7 +78,9 @@ class Sequential:
         for i, layer in enumerate(self.layers):
             shape = layer.output_shape(shape)
             n = sum(p.size for p in layer.params.values())
-            rows.append((f"{i} {type(layer).__name__}", str(tuple(shape)), f"{n:,}"))
+            activation = getattr(layer, "activation", None)  # Dense, Conv2D, ConvTranspose2D
+            label = f"{i} {type(layer).__name__}" + (f" + {activation}" if activation else "")
+            rows.append((label, str(tuple(shape)), f"{n:,}"))
         widths = [max(len(r[c]) for r in rows) for c in range(3)]
         line = lambda r: f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:>{widths[2]}}"
         rule = "-" * len(line(rows[0]))

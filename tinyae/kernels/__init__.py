@@ -5,6 +5,7 @@ tests hold it to, forward and backward.
     pool       max pooling
     upsample   nearest-neighbour upsampling
     relu       ReLU in one pass each way
+    dense      a Dense layer with few inputs (and its ReLU) in one pass each way
     adam       Adam's update of a parameter and its moments in one pass
     _numba     what they share: 512-bit vectors, thread control, argument checks, stack arrays
 """
@@ -13,6 +14,8 @@ from tinyae.kernels.adam import adam_update, adam_update_naive
 from tinyae.kernels.conv import (conv2d_backward, conv2d_backward_naive, conv2d_forward, conv2d_forward_naive,
                                  conv_transpose2d_backward, conv_transpose2d_backward_naive,
                                  conv_transpose2d_forward, conv_transpose2d_forward_naive)
+from tinyae.kernels.dense import (THIN_INPUTS, dense_backward_naive, dense_forward_naive, dense_thin_backward,
+                                  dense_thin_forward)
 from tinyae.kernels.pool import (maxpool2d_backward, maxpool2d_backward_naive, maxpool2d_forward,
                                  maxpool2d_forward_naive)
 from tinyae.kernels.relu import relu_backward, relu_backward_naive, relu_forward, relu_forward_naive
@@ -21,8 +24,8 @@ from tinyae.kernels.upsample import (upsample2d_backward, upsample2d_backward_na
 
 __all__ = ["conv2d_forward", "conv2d_backward", "conv_transpose2d_forward", "conv_transpose2d_backward",
            "maxpool2d_forward", "maxpool2d_backward", "upsample2d_forward", "upsample2d_backward",
-           "relu_forward", "relu_backward", "adam_update",
+           "relu_forward", "relu_backward", "adam_update", "dense_thin_forward", "dense_thin_backward", "THIN_INPUTS",
            "conv2d_forward_naive", "conv2d_backward_naive", "conv_transpose2d_forward_naive",
            "conv_transpose2d_backward_naive", "maxpool2d_forward_naive", "maxpool2d_backward_naive",
            "upsample2d_forward_naive", "upsample2d_backward_naive", "relu_forward_naive", "relu_backward_naive",
-           "adam_update_naive"]
+           "adam_update_naive", "dense_forward_naive", "dense_backward_naive"]

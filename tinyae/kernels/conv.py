@@ -264,8 +264,9 @@ def _to_phases(x, s, p, hph, wph, length, out):
 
 
 @njit(parallel=True, cache=True)
-def _from_phases(flat, s, p, hph, wph, length, bias, out):
-    """The inverse of _to_phases, plus a per-channel bias: out[n, c, h, w] = flat[...] + bias[c].
+def _from_phases(flat, s, p, hph, wph, length, bias, relu, out):
+    """The inverse of _to_phases, plus a per-channel bias: out[n, c, h, w] = flat[...] + bias[c], and
+    then out = max(out, 0) if relu, on each row while it is in the cache.
 
     Image column col of row hh comes from column phase b = (col + p) % s at v = (col + p) // s. With
     s = 2 the even and odd columns are written in one loop from the two column phases, which LLVM
@@ -298,6 +299,10 @@ def _from_phases(flat, s, p, hph, wph, length, bias, out):
                 else:
                     for col in range(w):
                         on[dst + np.uint64(col)] = fl[row + np.uint64((col + p) % s * plane + (col + p) // s)] + bc
+                if relu:
+                    for k in range(zero, np.uint64(w)):
+                        v = on[dst + k]
+                        on[dst + k] = 0 if v < 0 else v  # a NaN stays NaN, as in relu_forward
 
 
 @njit(parallel=True, cache=True)
@@ -394,20 +399,27 @@ _TILE = _TILE_ROWS * _TILE_COLS
 
 
 @njit(cache=True)
-def _grid_to_rows(grid, wph, yf, start, ho, wo):
-    """yf[start + i*wo + j] = grid[i*wph + j] for j < wo: one output plane out of its grid, junk
-    columns dropped. Flat, with unsigned offsets: a slice assignment per 14-number row cost ~20 ns
-    to set up, more than the copy."""
+def _grid_to_rows(grid, wph, yf, start, ho, wo, relu):
+    """yf[start + i*wo + j] = grid[i*wph + j] for j < wo, or max(that, 0) with relu: one output plane
+    out of its grid, junk columns dropped. Flat, with unsigned offsets: a slice assignment per
+    14-number row cost ~20 ns to set up, more than the copy."""
     width = np.uint64(wo)
     for i in range(ho):
         src, dst = np.uint64(i * wph), np.uint64(start + i * wo)
-        for j in range(np.uint64(0), width):
-            yf[dst + j] = grid[src + j]
+        if relu:
+            for j in range(np.uint64(0), width):
+                v = grid[src + j]
+                yf[dst + j] = 0 if v < 0 else v  # a NaN stays NaN, as in relu_forward
+        else:
+            for j in range(np.uint64(0), width):
+                yf[dst + j] = grid[src + j]
 
 
 @njit(parallel=True, cache=True, fastmath=_FMA)
-def _gather(xf, wb, bias, row_offset, wph, y):
+def _gather(xf, wb, bias, row_offset, wph, relu, y):
     """y[n, f, i, j] = bias[f] + sum_r wb[f // 8, r, f % 8] * xf[n, row_offset[r] + i*wph + j]
+
+    and then y = max(y, 0) if relu: the ReLU that follows a layer, applied as y is written.
 
     The forward correlation. xf (N, M) flat phases of each image, wb (F8/8, R4, 8), bias (F,),
     y (N, F, Ho, Wo). The sums run over the grid q = i*wph + j in whole tiles, Q = Ho*wph rounded
@@ -440,7 +452,7 @@ def _gather(xf, wb, bias, row_offset, wph, y):
                     for k in range(_TILE_COLS):
                         gs[k] = acc[a, k] + ba
             for a in range(_TILE_ROWS):
-                _grid_to_rows(grid[a], wph, yf, ((n * n_out + f0 + a) * ho) * wo, ho, wo)
+                _grid_to_rows(grid[a], wph, yf, ((n * n_out + f0 + a) * ho) * wo, ho, wo, relu)
         g0 = grid[0]
         for f in range(n_tiled, n_out):  # the last F % 8 rows, one at a time, 4 input rows per pass
             g0[:] = bias[f]
@@ -451,7 +463,7 @@ def _gather(xf, wb, bias, row_offset, wph, y):
                 w0, w1, w2, w3 = ws[0], ws[1], ws[2], ws[3]
                 for q in range(n_q):
                     g0[q] = g0[q] + w0 * x0[q] + w1 * x1[q] + w2 * x2[q] + w3 * x3[q]
-            _grid_to_rows(g0, wph, yf, ((n * n_out + f) * ho) * wo, ho, wo)
+            _grid_to_rows(g0, wph, yf, ((n * n_out + f) * ho) * wo, ho, wo, relu)
 
 
 @njit(parallel=True, cache=True, fastmath=_FMA)
@@ -619,15 +631,15 @@ def _grid_of(dy, plan):
     return dyg
 
 
-def _conv_forward(x, w, b, s, p, xf=None):
-    """The conv of x, reading its flat phases xf when the caller already has them."""
+def _conv_forward(x, w, b, s, p, xf=None, relu=False):
+    """The conv of x (then max(., 0) if relu), reading its flat phases xf when the caller already has them."""
     n, c, h, wd = x.shape
     f, _, kh, kw = w.shape
     plan = _Plan(h, wd, kh, kw, s, p)
     row_offset = _rows_by_channel(c, plan)
     xf = _phases_of(x, plan) if xf is None else xf
     y = np.empty((n, f, plan.ho, plan.wo), dtype=x.dtype)
-    _gather(xf, _weights_by_channel(w, len(row_offset)), b, row_offset, plan.wph, y)
+    _gather(xf, _weights_by_channel(w, len(row_offset)), b, row_offset, plan.wph, relu, y)
     return y
 
 
@@ -638,21 +650,21 @@ def _input_grad_is_a_conv(s, p, kh, kw):
     return s == 1 and kh == kw and p <= kh - 1
 
 
-def _conv_backward_input(dy, w, h, wd, s, p, bias, dyg=None):
-    """dx of a conv with weights w (F, C, kh, kw) and input size (h, wd), plus bias (C,) per channel;
-    dyg is dy's grid when the caller already has it."""
+def _conv_backward_input(dy, w, h, wd, s, p, bias, dyg=None, relu=False):
+    """dx of a conv with weights w (F, C, kh, kw) and input size (h, wd), plus bias (C,) per channel
+    (then max(., 0) if relu, for a transposed conv's forward); dyg is dy's grid when the caller already has it."""
     n = dy.shape[0]
     f, c, kh, kw = w.shape
     if _input_grad_is_a_conv(s, p, kh, kw):
         flipped = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))  # (F, C, kh, kw) -> (C, F, kh, kw)
-        return _conv_forward(dy, flipped, bias, 1, kh - 1 - p)
+        return _conv_forward(dy, flipped, bias, 1, kh - 1 - p, relu=relu)
     plan = _Plan(h, wd, kh, kw, s, p)
     dyg = _grid_of(dy, plan) if dyg is None else dyg
     dxf = np.empty((n, plan.flat_length(_round_up(c, 8))), dtype=dy.dtype)  # the scatter clears it
     scatter = _scatter if f >= _TILE_ROWS else _scatter_thin
     scatter(dyg, _weights_by_tap(w), _rows_by_tap(c, plan), dxf)
     dx = np.empty((n, c, h, wd), dtype=dy.dtype)
-    _from_phases(dxf, s, p, plan.hph, plan.wph, plan.length, bias, dx)
+    _from_phases(dxf, s, p, plan.hph, plan.wph, plan.length, bias, relu, dx)
     return dx
 
 
@@ -714,11 +726,12 @@ def _cached_phases(cache, x, kh, kw, s, p):
     return cache["x_phases"]
 
 
-def conv2d_forward(x, w, b, stride, padding, cache=None):
-    """y (N, F, Ho, Wo) = conv of x (N, C, H, W) with w (F, C, kh, kw), plus b (F,).
+def conv2d_forward(x, w, b, stride, padding, cache=None, relu=False):
+    """y (N, F, Ho, Wo) = conv of x (N, C, H, W) with w (F, C, kh, kw), plus b (F,); max(y, 0) if relu.
 
     cache: a dict that keeps x's flat padded phases, a copy as large as x, for conv2d_backward
-    given the same dict and the same x (unchanged), which then need not build them again."""
+    given the same dict and the same x (unchanged), which then need not build them again.
+    relu applies the ReLU as y is written, which spares a pass over y (see tinyae.layers.conv)."""
     _check_conv_args(x, w, stride, padding)
     _check_array("b", b, 1)
     _check_same_dtype(x=x, w=w, b=b)
@@ -728,10 +741,10 @@ def conv2d_forward(x, w, b, stride, padding, cache=None):
     ho, wo = _conv_out_size(x.shape[2], w.shape[2], s, p), _conv_out_size(x.shape[3], w.shape[3], s, p)
     with _threads_for(x.shape[0] * w.size * ho * wo):
         if cache is None:
-            return _conv_forward(x, w, b, s, p)
+            return _conv_forward(x, w, b, s, p, relu=bool(relu))
         xf = _phases_of(x, _Plan(x.shape[2], x.shape[3], w.shape[2], w.shape[3], s, p))
         cache.update(x=given, geometry=(w.shape[2], w.shape[3], s, p), x_phases=xf)
-        return _conv_forward(x, w, b, s, p, xf)
+        return _conv_forward(x, w, b, s, p, xf, bool(relu))
 
 
 def conv2d_backward(dy, x, w, stride, padding, input_grad=True, cache=None):
@@ -759,8 +772,9 @@ def conv2d_backward(dy, x, w, stride, padding, input_grad=True, cache=None):
     return dx, dw, _bias_grad(dy)
 
 
-def conv_transpose2d_forward(x, w, b, stride, padding, output_padding):
-    """y (N, C_out, Ho, Wo) = transposed conv of x (N, C_in, H, W) with w (C_in, C_out, kh, kw), plus b.
+def conv_transpose2d_forward(x, w, b, stride, padding, output_padding, relu=False):
+    """y (N, C_out, Ho, Wo) = transposed conv of x (N, C_in, H, W) with w (C_in, C_out, kh, kw), plus b;
+    max(y, 0) if relu.
 
     Ho = (H - 1)*s - 2p + kh + output_padding. It is exactly the input gradient of a conv with the
     same w read as (F=C_in, C=C_out, kh, kw) whose input is (Ho, Wo), so that kernel is reused.
@@ -773,7 +787,7 @@ def conv_transpose2d_forward(x, w, b, stride, padding, output_padding):
     ho, wo = _transpose_out_size(x.shape[2], kh, s, p, op), _transpose_out_size(x.shape[3], kw, s, p, op)
     x, w = np.ascontiguousarray(x), np.ascontiguousarray(w)
     with _threads_for(x.shape[0] * w.size * x.shape[2] * x.shape[3]):
-        return _conv_backward_input(x, w, ho, wo, s, p, np.ascontiguousarray(b))
+        return _conv_backward_input(x, w, ho, wo, s, p, np.ascontiguousarray(b), relu=bool(relu))
 
 
 def conv_transpose2d_backward(dy, x, w, stride, padding, output_padding, input_grad=True):

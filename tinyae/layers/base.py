@@ -74,6 +74,15 @@ class Layer:
             raise ShapeError(f"{self.name}.backward: expected dy of shape {tuple(y_shape)}, got {got}")
 
 
+def check_activation(activation, layer):
+    """The ``activation`` argument of Dense, Conv2D and ConvTranspose2D: None, or "relu" for
+    y = max(z, 0) applied as the layer writes its output z (Keras's argument). The ReLU layer does
+    the same in a pass of its own over y, and its backward in another."""
+    if activation not in (None, "relu"):
+        raise ValueError(f"{layer}: activation must be None or 'relu', got {activation!r}")
+    return activation
+
+
 def zeros_like_params(params):
     """Gradient buffers: same keys, shapes and dtypes as the parameters, filled with zeros."""
     return {k: np.zeros_like(v) for k, v in params.items()}

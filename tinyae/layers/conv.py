@@ -11,13 +11,17 @@ Its backward is three correlations, computed by ``tinyae.kernels``:
 ConvTranspose2D, W (C_in, C_out, kh, kw), is the adjoint of Conv2D's map x -> y: its forward is
 Conv2D's dx formula and its backward is Conv2D's forward. Output size
     Ho = (H - 1) * s - 2p + kh + output_padding
+
+Both take activation="relu" (Keras's argument): the kernel writes max(y, 0) in place of y, which
+spares the ReLU layer's pass over y, and backward first turns dy into dy * [y > 0], the gradient
+with respect to the conv's own output (y > 0 exactly where it was > 0).
 """
 
 import numpy as np
 
 from tinyae import kernels
 from tinyae.init import init_weights
-from tinyae.layers.base import Layer, zeros_like_params
+from tinyae.layers.base import Layer, check_activation, zeros_like_params
 
 
 def resolve_padding(padding, kernel_size, layer):
@@ -35,8 +39,9 @@ def resolve_padding(padding, kernel_size, layer):
 
 class Conv2D(Layer):
     def __init__(self, c_in, c_out, kernel_size=3, stride=1, padding="same", init="he", rng=None,
-                 dtype=np.float32):
+                 dtype=np.float32, activation=None):
         super().__init__()
+        self.activation = check_activation(activation, "Conv2D")
         self.c_in, self.c_out, self.k, self.stride = int(c_in), int(c_out), int(kernel_size), int(stride)
         self.padding = padding
         self.pad = resolve_padding(padding, self.k, "Conv2D")
@@ -55,12 +60,14 @@ class Conv2D(Layer):
             raise ValueError(f"{self.name}: input {x.shape[2:]} is smaller than the {self.k}x{self.k} kernel")
         self.x = x
         self.cache = {} if training else None  # the padded copy of x, kept for backward
-        y = kernels.conv2d_forward(x, self.params["W"], self.params["b"], self.stride, self.pad, self.cache)
-        self.y_shape = y.shape
+        relu = self.activation == "relu"
+        y = kernels.conv2d_forward(x, self.params["W"], self.params["b"], self.stride, self.pad, self.cache, relu)
+        self.y_shape, self.y = y.shape, (y if relu else None)  # y > 0 is the ReLU's mask in backward
         return y
 
     def backward(self, dy, input_grad=True):
         self.check_grad(dy, self.y_shape)
+        dy = dy if self.y is None else kernels.relu_backward(dy, self.y)
         dx, dw, db = kernels.conv2d_backward(dy, self.x, self.params["W"], self.stride, self.pad, input_grad,
                                              self.cache)
         self.grads["W"][...] = dw
@@ -74,13 +81,14 @@ class Conv2D(Layer):
 
     def config(self):
         return {"c_in": self.c_in, "c_out": self.c_out, "kernel_size": self.k, "stride": self.stride,
-                "padding": self.padding, "init": self.init}
+                "padding": self.padding, "init": self.init, "activation": self.activation}
 
 
 class ConvTranspose2D(Layer):
     def __init__(self, c_in, c_out, kernel_size=3, stride=1, padding=0, output_padding=0, init="he",
-                 rng=None, dtype=np.float32):
+                 rng=None, dtype=np.float32, activation=None):
         super().__init__()
+        self.activation = check_activation(activation, "ConvTranspose2D")
         self.c_in, self.c_out, self.k, self.stride = int(c_in), int(c_out), int(kernel_size), int(stride)
         self.padding = padding
         self.pad = resolve_padding(padding, self.k, "ConvTranspose2D")
@@ -102,13 +110,15 @@ class ConvTranspose2D(Layer):
     def forward(self, x, training=True):
         self.check_input(x, (self.c_in, None, None))
         self.x = x
+        relu = self.activation == "relu"
         y = kernels.conv_transpose2d_forward(x, self.params["W"], self.params["b"], self.stride, self.pad,
-                                             self.output_padding)
-        self.y_shape = y.shape
+                                             self.output_padding, relu)
+        self.y_shape, self.y = y.shape, (y if relu else None)  # y > 0 is the ReLU's mask in backward
         return y
 
     def backward(self, dy, input_grad=True):
         self.check_grad(dy, self.y_shape)
+        dy = dy if self.y is None else kernels.relu_backward(dy, self.y)
         dx, dw, db = kernels.conv_transpose2d_backward(dy, self.x, self.params["W"], self.stride, self.pad,
                                                        self.output_padding, input_grad)
         self.grads["W"][...] = dw
@@ -122,4 +132,5 @@ class ConvTranspose2D(Layer):
 
     def config(self):
         return {"c_in": self.c_in, "c_out": self.c_out, "kernel_size": self.k, "stride": self.stride,
-                "padding": self.padding, "output_padding": self.output_padding, "init": self.init}
+                "padding": self.padding, "output_padding": self.output_padding, "init": self.init,
+                "activation": self.activation}

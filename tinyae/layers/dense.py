@@ -1,23 +1,28 @@
-"""Fully connected layer: y = x W + b.
+"""Fully connected layer: y = act(z), z = x W + b, act the identity or (activation="relu") max(z, 0).
 
 Shapes: x (N, n_in), W (n_in, n_out), b (n_out,), y (N, n_out).
 Backward, for upstream gradient dy = dL/dy of shape (N, n_out):
-    dL/dW = x^T dy          (n_in, n_out)
-    dL/db = sum_n dy[n]     (n_out,)
-    dL/dx = dy W^T          (N, n_in)
+    dL/dz = dy * [y > 0]    with the ReLU (y > 0 exactly where z > 0), else dy
+    dL/dW = x^T dL/dz       (n_in, n_out)
+    dL/db = sum_n dL/dz[n]  (n_out,)
+    dL/dx = dL/dz W^T       (N, n_in)
+With at most kernels.THIN_INPUTS inputs (a decoder's first layer, reading a small latent) the
+products go to tinyae.kernels.dense, which does all of this in one pass over y each way; wider
+layers use NumPy's BLAS, on one thread (tinyae/blas.py).
 """
 
 import numpy as np
 
-from tinyae import blas
+from tinyae import blas, kernels
 from tinyae.init import init_weights
-from tinyae.layers.base import Layer, zeros_like_params
+from tinyae.layers.base import Layer, check_activation, zeros_like_params
 
 
 class Dense(Layer):
-    def __init__(self, n_in, n_out, init="he", rng=None, dtype=np.float32):
+    def __init__(self, n_in, n_out, init="he", rng=None, dtype=np.float32, activation=None):
         super().__init__()
         self.n_in, self.n_out, self.init = int(n_in), int(n_out), init
+        self.activation = check_activation(activation, "Dense")
         rng = rng if rng is not None else np.random.default_rng(0)
         self.params = {
             "W": init_weights(init, (self.n_in, self.n_out), self.n_in, self.n_out, rng, dtype),
@@ -28,18 +33,30 @@ class Dense(Layer):
     def forward(self, x, training=True):
         self.check_input(x, (self.n_in,))
         self.x = x
-        with blas.one_thread():
-            return x @ self.params["W"] + self.params["b"]
+        relu = self.activation == "relu"
+        if self.n_in <= kernels.THIN_INPUTS:
+            y = kernels.dense_thin_forward(x, self.params["W"], self.params["b"], relu)
+        else:
+            with blas.one_thread():
+                y = x @ self.params["W"] + self.params["b"]
+            y = kernels.relu_forward(y) if relu else y
+        self.y = y if relu else None  # the ReLU's mask, y > 0, for backward
+        return y
 
     def backward(self, dy, input_grad=True):
         self.check_grad(dy, (self.x.shape[0], self.n_out))
+        if self.n_in <= kernels.THIN_INPUTS:
+            dx, self.grads["W"][...], self.grads["b"][...] = kernels.dense_thin_backward(
+                dy, self.x, self.params["W"], self.y, input_grad)
+            return dx
+        dz = dy if self.y is None else kernels.relu_backward(dy, self.y)
         with blas.one_thread():
-            self.grads["W"][...] = self.x.T @ dy
-            self.grads["b"][...] = dy.sum(axis=0)
-            return dy @ self.params["W"].T if input_grad else None
+            self.grads["W"][...] = self.x.T @ dz
+            self.grads["b"][...] = dz.sum(axis=0)
+            return dz @ self.params["W"].T if input_grad else None
 
     def output_shape(self, in_shape):
         return (self.n_out,)
 
     def config(self):
-        return {"n_in": self.n_in, "n_out": self.n_out, "init": self.init}
+        return {"n_in": self.n_in, "n_out": self.n_out, "init": self.init, "activation": self.activation}
