@@ -80,6 +80,26 @@ def test_fused_relu_equals_relu_of_the_conv(s, p, k, h, w):
                      "convT + relu")
 
 
+@pytest.mark.parametrize("s,p,k,h,w", [case for case in CONV_CASES if case[2] == 3])
+def test_fused_relu_backward_masks_dy_and_sums_the_bias(s, p, k, h, w):
+    """Given the forward's output y, backward takes dy * [y > 0] (with db summed in the same pass)."""
+    rng = np.random.default_rng(3000 + 1000 * s + 100 * p + h)
+    x, wt, b = conv_arrays(rng, 3, 5, 11, h, w, k)
+    y = K.conv2d_forward(x, wt, b, s, p, relu=True)
+    dy = rng.standard_normal(y.shape)
+    assert_all_close(K.conv2d_backward(dy, x, wt, s, p, y=y), K.conv2d_backward_naive(dy * (y > 0), x, wt, s, p),
+                     EXACT, "conv2d backward through the ReLU")
+    xt, wtt, bt = conv_arrays(rng, 3, 9, 4, h, w, k, transpose=True)
+    args = (s, p, s - 1)
+    z = K.conv_transpose2d_forward(xt, wtt, bt, *args, relu=True)
+    dz = rng.standard_normal(z.shape)
+    assert_all_close(K.conv_transpose2d_backward(dz, xt, wtt, *args, y=z),
+                     K.conv_transpose2d_backward_naive(dz * (z > 0), xt, wtt, *args), EXACT,
+                     "convT backward through the ReLU")
+    with pytest.raises(ShapeError, match=r"expected the forward output y as float64 \(3, 11"):
+        K.conv2d_backward(dy, x, wt, s, p, y=y[:, :3])
+
+
 def test_fused_relu_keeps_nan():
     """A NaN passes the fused ReLU, as it passes relu_forward, so a diverging network still shows it."""
     rng = np.random.default_rng(8)

@@ -715,6 +715,36 @@ def _bias_grad(dy):
     return db
 
 
+@njit(parallel=True, cache=True, fastmath={"reassoc"})
+def _relu_grad_sums(dy, y, dz, db):
+    """dz = dy * [y > 0], the gradient before a fused ReLU, and db[f] = the sum of dz[:, f, :], in one
+    pass: the ReLU's backward and the bias gradient read dy once between them."""
+    n_img, f_out, plane = dy.shape
+    for f in prange(f_out):
+        total = 0.0
+        for n in range(n_img):
+            d, m, z = dy[n, f], y[n, f], dz[n, f]
+            for k in range(np.uint64(plane)):
+                v = d[k] * (m[k] > 0)
+                z[k] = v
+                total += v
+        db[f] = total
+
+
+def _grad_before_relu(dy, y):
+    """(dz, db): dz = dy * [y > 0] if the forward applied the ReLU and y is its output, else dy as it is."""
+    if y is None:
+        return dy, _bias_grad(dy)
+    if not isinstance(y, np.ndarray) or y.shape != dy.shape or y.dtype != dy.dtype:
+        raise ShapeError(f"expected the forward output y as {dy.dtype} {dy.shape} like dy, got "
+                         f"{getattr(y, 'dtype', type(y).__name__)} {getattr(y, 'shape', '')}")
+    dz, db = np.empty_like(dy), np.empty(dy.shape[1], dtype=dy.dtype)
+    n, f, ho, wo = dy.shape
+    _relu_grad_sums(dy.reshape(n, f, ho * wo), np.ascontiguousarray(y).reshape(n, f, ho * wo),
+                    dz.reshape(n, f, ho * wo), db)  # (N, F, Ho, Wo) -> (N, F, Ho*Wo)
+    return dz, db
+
+
 # ----------------------------------------------------------------------------------------------
 # Public API (called by tinyae.layers)
 # ----------------------------------------------------------------------------------------------
@@ -747,10 +777,11 @@ def conv2d_forward(x, w, b, stride, padding, cache=None, relu=False):
         return _conv_forward(x, w, b, s, p, xf, bool(relu))
 
 
-def conv2d_backward(dy, x, w, stride, padding, input_grad=True, cache=None):
+def conv2d_backward(dy, x, w, stride, padding, input_grad=True, cache=None, y=None):
     """(dx, dw, db) of conv2d_forward for upstream gradient dy (N, F, Ho, Wo); dx is None without input_grad.
 
-    cache: the dict given to conv2d_forward with this x."""
+    cache: the dict given to conv2d_forward with this x. y: the output of a forward with relu=True,
+    whose mask y > 0 is applied to dy first (dy is then the gradient after the ReLU)."""
     _check_conv_args(x, w, stride, padding)
     _check_array("dy", dy, 4)
     _check_same_dtype(dy=dy, x=x, w=w)
@@ -762,6 +793,7 @@ def conv2d_backward(dy, x, w, stride, padding, input_grad=True, cache=None):
     xf = _cached_phases(cache, x, kh, kw, s, p)
     dy, x, w = np.ascontiguousarray(dy), np.ascontiguousarray(x), np.ascontiguousarray(w)
     with _threads_for(dy.shape[0] * w.size * dy.shape[2] * dy.shape[3]):
+        dy, db = _grad_before_relu(dy, y)
         dx = dyg = None
         if input_grad:
             if not _input_grad_is_a_conv(s, p, kh, kw):  # the scatter and the narrow dw share dy's grid
@@ -769,7 +801,7 @@ def conv2d_backward(dy, x, w, stride, padding, input_grad=True, cache=None):
             dx = _conv_backward_input(dy, w, x.shape[2], x.shape[3], s, p, np.zeros(x.shape[1], dtype=x.dtype),
                                       dyg)
         dw = _conv_backward_weights(dy, x, kh, kw, s, p, xf, dyg)
-    return dx, dw, _bias_grad(dy)
+    return dx, dw, db
 
 
 def conv_transpose2d_forward(x, w, b, stride, padding, output_padding, relu=False):
@@ -790,10 +822,10 @@ def conv_transpose2d_forward(x, w, b, stride, padding, output_padding, relu=Fals
         return _conv_backward_input(x, w, ho, wo, s, p, np.ascontiguousarray(b), relu=bool(relu))
 
 
-def conv_transpose2d_backward(dy, x, w, stride, padding, output_padding, input_grad=True):
+def conv_transpose2d_backward(dy, x, w, stride, padding, output_padding, input_grad=True, y=None):
     """(dx, dw, db) of conv_transpose2d_forward: the conv's forward and weight gradient, roles swapped.
 
-    dx is None without input_grad."""
+    dx is None without input_grad. y: the output of a forward with relu=True, as in conv2d_backward."""
     _check_conv_args(x, w, stride, padding, w_channels_axis=0)
     _check_array("dy", dy, 4)
     _check_same_dtype(dy=dy, x=x, w=w)
@@ -805,7 +837,8 @@ def conv_transpose2d_backward(dy, x, w, stride, padding, output_padding, input_g
         raise ShapeError(f"conv_transpose2d_backward: expected dy of shape {expected}, got {dy.shape}")
     dy, x, w = np.ascontiguousarray(dy), np.ascontiguousarray(x), np.ascontiguousarray(w)
     with _threads_for(x.shape[0] * w.size * x.shape[2] * x.shape[3]):
+        dy, db = _grad_before_relu(dy, y)
         dyf = _phases_of(dy, _Plan(dy.shape[2], dy.shape[3], kh, kw, s, p))  # shared by dx and dw
         dx = _conv_forward(dy, w, np.zeros(c_in, dtype=dy.dtype), s, p, dyf) if input_grad else None
         dw = _conv_backward_weights(x, dy, kh, kw, s, p, xf=dyf)  # (C_in, C_out, kh, kw), the layout of w
-    return dx, dw, _bias_grad(dy)
+    return dx, dw, db

@@ -14,7 +14,8 @@ Conv2D's dx formula and its backward is Conv2D's forward. Output size
 
 Both take activation="relu" (Keras's argument): the kernel writes max(y, 0) in place of y, which
 spares the ReLU layer's pass over y, and backward first turns dy into dy * [y > 0], the gradient
-with respect to the conv's own output (y > 0 exactly where it was > 0).
+with respect to the conv's own output (y > 0 exactly where it was > 0), in the same pass that sums
+the bias gradient.
 """
 
 import numpy as np
@@ -67,9 +68,8 @@ class Conv2D(Layer):
 
     def backward(self, dy, input_grad=True):
         self.check_grad(dy, self.y_shape)
-        dy = dy if self.y is None else kernels.relu_backward(dy, self.y)
         dx, dw, db = kernels.conv2d_backward(dy, self.x, self.params["W"], self.stride, self.pad, input_grad,
-                                             self.cache)
+                                             self.cache, self.y)
         self.grads["W"][...] = dw
         self.grads["b"][...] = db
         return dx
@@ -118,9 +118,8 @@ class ConvTranspose2D(Layer):
 
     def backward(self, dy, input_grad=True):
         self.check_grad(dy, self.y_shape)
-        dy = dy if self.y is None else kernels.relu_backward(dy, self.y)
         dx, dw, db = kernels.conv_transpose2d_backward(dy, self.x, self.params["W"], self.stride, self.pad,
-                                                       self.output_padding, input_grad)
+                                                       self.output_padding, input_grad, self.y)
         self.grads["W"][...] = dw
         self.grads["b"][...] = db
         return dx
