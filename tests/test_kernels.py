@@ -195,33 +195,33 @@ def test_flat_phases_write_every_cell(s, p, h, w):
 
 @pytest.mark.parametrize("s,p,h,w", [(1, 1, 5, 6), (1, 0, 4, 3), (2, 1, 7, 6), (2, 0, 5, 5), (2, 2, 6, 7),
                                      (3, 2, 4, 7), (3, 1, 8, 5)])
-def test_from_phases_inverts_to_phases(s, p, h, w):
+def test_image_from_phases_inverts_to_phases(s, p, h, w):
     """Every stride has its own copy loop (1 and 2 vectorized, others generic): each must undo the split."""
     rng = np.random.default_rng(s * 10 + p + h)
     x, bias = rng.standard_normal((2, 3, h, w)), rng.standard_normal(3)
     plan = conv._Plan(h, w, 3, 3, s, p)
     flat = np.full((2, plan.flat_length(3)), np.nan)
     conv._to_phases(x, s, p, plan.hph, plan.wph, plan.length, flat)
-    back = np.full_like(x, np.nan)
-    conv._from_phases(flat, s, p, plan.hph, plan.wph, plan.length, bias, False, back)
-    np.testing.assert_array_equal(back, x + bias[None, :, None, None])
+    back = np.full((2, 3 * h * w), np.nan)
+    for n in range(2):
+        conv._image_from_phases(flat[n], back[n], 3, h, w, s, p, plan.hph, plan.wph, plan.length, bias, False)
+    np.testing.assert_array_equal(back.reshape(x.shape), x + bias[None, :, None, None])  # (N, C*H*W) -> (N, C, H, W)
 
 
 @pytest.mark.parametrize("f", [3, 9])  # the thin scatter and the tiled one
-def test_scatter_clears_its_buffer(f):
-    """The scatter adds into dxf, which the caller leaves as garbage: each image must clear its own."""
+def test_scatter_writes_every_output_cell(f):
+    """The caller's output starts as garbage (np.empty): the scatter must write each cell, bias included."""
     rng = np.random.default_rng(f)
-    dy, w = rng.standard_normal((2, f, 3, 3)), rng.standard_normal((f, 4, 3, 3))
+    dy, w, bias = rng.standard_normal((2, f, 3, 3)), rng.standard_normal((f, 4, 3, 3)), rng.standard_normal(4)
     plan = conv._Plan(6, 6, 3, 3, 2, 1)
     dyg = np.empty((2, f, plan.q_tiles))
     conv._to_grid(dy, plan.wph, dyg)
     scatter = conv._scatter if f >= 8 else conv._scatter_thin
-    dxf = {}
-    for fill in (0.0, np.nan):
-        dxf[fill] = np.full((2, plan.flat_length(8)), fill)
-        scatter(dyg, conv._weights_by_tap(w), conv._rows_by_tap(4, plan), dxf[fill])
-    np.testing.assert_array_equal(dxf[np.nan], dxf[0.0])
-    assert np.abs(dxf[0.0]).max() > 0
+    out = np.full((2, 4, 6, 6), np.nan)
+    geometry = (2, 1, plan.hph, plan.wph, plan.length, plan.flat_length(8))
+    scatter(dyg, conv._weights_by_tap(w), conv._rows_by_tap(4, plan), geometry, bias, False, out)
+    dx, _, _ = K.conv2d_backward_naive(dy, np.zeros((2, 4, 6, 6)), w, 2, 1)
+    np.testing.assert_allclose(out, dx + bias[None, :, None, None], rtol=1e-12, atol=1e-12)
 
 
 # ---- the naive twins are the true derivatives ---------------------------------------------------
