@@ -331,15 +331,14 @@ def _to_grid(dy, wph, out):
                 g[k] = 0
 
 
-@njit(parallel=True, cache=True)
-def _channels_last(dy, out):
-    """out[n, i*Wo + j, f] = dy[n, f, i, j]: each image's channels last, for the wide weight gradient."""
-    n_img, f_out, ho, wo = dy.shape
-    for n in prange(n_img):
-        for i in range(ho):
-            for j in range(wo):
-                for f in range(f_out):
-                    out[n, i * wo + j, f] = dy[n, f, i, j]
+@njit(cache=True)
+def _image_channels_last(dn, out):
+    """out[i*Wo + j, f] = dn[f, i, j]: one image's channels last, for the wide weight gradient."""
+    f_out, ho, wo = dn.shape
+    for i in range(ho):
+        for j in range(wo):
+            for f in range(f_out):
+                out[i * wo + j, f] = dn[f, i, j]
 
 
 def _rows_by_channel(c, plan):
@@ -589,25 +588,32 @@ _WIDE_TILE = _WIDE_ROWS * _WIDE_COLS
 
 
 @njit(parallel=True, cache=True, fastmath=_FMA)
-def _correlate_grads_wide(dyt, xf, row_offset, wph, wo, n_slices, parts):
+def _correlate_grads_wide(dy, xf, row_offset, wph, n_slices, parts, scratch):
     """parts[k, r, f] = sum over the images n of batch slice k, and i, j, of
-    xf[n, row_offset[r] + i*wph + j] * dyt[n, i*Wo + j, f]
+    xf[n, row_offset[r] + i*wph + j] * dy[n, f, i, j]
 
-    The same sums as _correlate_grads, for F a multiple of 64, with the vectors along f: dyt
-    (N, Ho*Wo, F) is dy with its channels last (_channels_last), and a tile of 6 rows x 64 f (24
-    AVX-512 registers) stays in registers while (i, j) run over 4 images, so no vector is ever
-    summed across its lanes. Only the Wo real columns of each grid row are visited, not the junk
-    ones: 12.5% fewer steps at 14x14 (64 -> 64 in the conv VAE's step: 5.2 -> 5.0 ms a call).
-    row_offset's length is a multiple of 6. Each thread owns one slice of the batch and its own
-    partial sums, so no two threads add into the same cell.
+    The same sums as _correlate_grads, for F a multiple of 64, with the vectors along f: each
+    group of 4 images has its dy turned channels last (_image_channels_last) into scratch[k]
+    (n_slices, 4, Ho*Wo, F), which stays in the L2 cache, and a tile of 6 rows x 64 f (24 AVX-512
+    registers) stays in registers while (i, j) run over the 4 images, so no vector is ever summed
+    across its lanes. As a pass of its own over the batch, the channels-last copy cost 1.1 ms a call
+    in the conv VAE's step; the scratch comes from the caller because a buffer allocated inside the
+    parallel loop kept the tile out of the registers (4x slower).
+    Only the Wo real columns of each grid row are visited, not the junk ones: 12.5% fewer steps at
+    14x14 (64 -> 64 in the conv VAE's step: 5.2 -> 5.0 ms a call). row_offset's length is a
+    multiple of 6. Each thread owns one slice of the batch and its own partial sums, so no two
+    threads add into the same cell.
     """
-    n_img, n_out = dyt.shape[0], dyt.shape[2]
-    ho, n_rows = dyt.shape[1] // wo, row_offset.shape[0]
+    n_img, n_out, ho, wo = dy.shape
+    n_rows = row_offset.shape[0]
     for k in prange(n_slices):
         part = parts[k]
         acc = carray(_stack_array(_WIDE_TILE, xf.dtype), (_WIDE_ROWS, _WIDE_COLS))
+        dyt = scratch[k]
         lo, hi = k * n_img // n_slices, (k + 1) * n_img // n_slices
         for n0 in range(lo, hi, _WIDE_IMAGES):
+            for n in range(n0, min(n0 + _WIDE_IMAGES, hi)):
+                _image_channels_last(dy[n], dyt[n - n0])
             for r0 in range(0, n_rows, _WIDE_ROWS):
                 offset = row_offset[r0:r0 + _WIDE_ROWS]
                 for f0 in range(0, n_out, _WIDE_COLS):
@@ -615,7 +621,7 @@ def _correlate_grads_wide(dyt, xf, row_offset, wph, wo, n_slices, parts):
                         for b in range(_WIDE_COLS):
                             acc[a, b] = 0
                     for n in range(n0, min(n0 + _WIDE_IMAGES, hi)):
-                        x, dyn = xf[n], dyt[n]
+                        x, dyn = xf[n], dyt[n - n0]
                         for i in range(ho):
                             q, row = np.uint64(i * wph), dyn[i * wo:]  # grid row i of x, image row i of dy
                             for j in range(wo):
@@ -701,10 +707,9 @@ def _conv_backward_weights(dy, x, kh, kw, s, p, xf=None, dyg=None):
     if f % _WIDE_COLS == 0:
         row_offset = np.zeros(_round_up(n_rows, _WIDE_ROWS), dtype=np.int64)
         row_offset[:n_rows] = _rows_by_channel(c, plan)[:n_rows]
-        dyt = np.empty((n, plan.ho * plan.wo, f), dtype=dy.dtype)
-        _channels_last(dy, dyt)
         parts = np.zeros((n_slices, len(row_offset), f), dtype=x.dtype)
-        _correlate_grads_wide(dyt, xf, row_offset, plan.wph, plan.wo, n_slices, parts)
+        scratch = np.empty((n_slices, _WIDE_IMAGES, plan.ho * plan.wo, f), dtype=dy.dtype)
+        _correlate_grads_wide(dy, xf, row_offset, plan.wph, n_slices, parts, scratch)
         # (R6, F) -> (C*T, F) -> (F, C*T) -> (F, C, kh, kw)
         return np.ascontiguousarray(parts.sum(axis=0)[:n_rows].T).reshape(f, c, kh, kw)
     row_offset = _rows_by_channel(c, plan)
