@@ -180,7 +180,8 @@ class DenseDecoder:
     def from_sequential(cls, decoder, image_shape):
         """Read a ``tinyae`` decoder: (Dense, ReLU | LeakyReLU | Identity)*, Dense, optional Reshape.
 
-        Any other layer (a convolution, a tanh) has no fixed-order kernel here and raises ProcgenError.
+        A Dense built with activation="relu" counts as that Dense followed by ReLU. Any other layer (a
+        convolution, a tanh) has no fixed-order kernel here and raises ProcgenError.
         """
         names = [type(layer).__name__ for layer in decoder.layers]
         layers = decoder.layers[:-1] if names[-1:] == ["Reshape"] else decoder.layers
@@ -191,6 +192,13 @@ class DenseDecoder:
                 raise ProcgenError(f"decoder must be Dense layers with ReLU, LeakyReLU or Identity between them "
                                    f"(and an optional final Reshape); found {names}")
             act = type(layers[i + 1]).__name__ if i + 1 < len(layers) else None
+            if layer.activation == "relu":  # the ReLU is part of the Dense layer
+                if act in _SLOPES or act == "LeakyReLU":
+                    raise ProcgenError(f"decoder has two activations in a row (a Dense with activation='relu', "
+                                       f"then {act}); found {names}")
+                dense.append((layer.params["W"], layer.params["b"], 0.0))
+                i += 1
+                continue
             if act is None:
                 slope = None
             elif act in _SLOPES:

@@ -100,6 +100,10 @@ def test_bad_configurations_name_the_problem():
         SparseAutoencoder(*_dense("relu"), sparsity="kl")
     with pytest.raises(ValueError, match=r"\[Flatten,\] Dense, Sigmoid"):
         ContractiveAutoencoder(*_dense("sigmoid", hidden=(5,)))
+    encoder, decoder = _dense("sigmoid", hidden=())
+    encoder.layers[-2].activation = "relu"  # sigmoid(relu(x W + b)) has another Jacobian
+    with pytest.raises(ValueError, match="no activation of its own"):
+        ContractiveAutoencoder(encoder, decoder)
     with pytest.raises(ValueError, match="loss must be one of"):
         Autoencoder(*_dense(), loss="l2")
     with pytest.raises(ValueError, match="corruption must be one of"):

@@ -100,6 +100,27 @@ def test_from_sequential_reads_a_dense_decoder_and_refuses_others():
         decoder.decode_bytes(np.zeros((2, 5)))
 
 
+def test_from_sequential_reads_a_dense_with_a_fused_relu():
+    from tinyae.layers import Dense, ReLU, Reshape
+    from tinyae.network import Sequential
+
+    def decoder(fused):
+        rng = np.random.default_rng(3)
+        hidden = [Dense(4, 12, rng=rng, activation="relu")] if fused else [Dense(4, 12, rng=rng), ReLU()]
+        return Sequential(hidden + [Dense(12, 64, rng=rng), Reshape((1, 8, 8))])
+
+    z = np.random.default_rng(1).standard_normal((20, 4)).astype(np.float32)
+    fused, separate = (DenseDecoder.from_sequential(decoder(f), (1, 8, 8)) for f in (True, False))
+    assert np.array_equal(fused.decode_bytes(z), separate.decode_bytes(z))
+    twice = decoder(True)
+    twice.layers.insert(1, ReLU())
+    with pytest.raises(ProcgenError, match="two activations in a row"):
+        DenseDecoder.from_sequential(twice, (1, 8, 8))
+    last = Sequential([Dense(4, 64, activation="relu"), Reshape((1, 8, 8))])
+    with pytest.raises(ProcgenError, match="must end in a Dense layer giving logits"):
+        DenseDecoder.from_sequential(last, (1, 8, 8))
+
+
 # --- the same bytes alone, in a batch, on any number of threads ----------------------------------
 
 

@@ -25,6 +25,9 @@ class ContractiveAutoencoder(Autoencoder):
         if kinds not in ([Dense, Sigmoid], [Flatten, Dense, Sigmoid]):
             raise ValueError("ContractiveAutoencoder: the closed-form penalty needs the encoder [Flatten,] Dense, "
                              f"Sigmoid; got {[k.__name__ for k in kinds]}")
+        if encoder.layers[-2].activation is not None:
+            raise ValueError("ContractiveAutoencoder: the encoder's Dense must have no activation of its own (the "
+                             f"Sigmoid after it makes the code); got activation={encoder.layers[-2].activation!r}")
         if lam < 0:
             raise ValueError(f"ContractiveAutoencoder: lam must be >= 0, got {lam}")
         self.lam = float(lam)
