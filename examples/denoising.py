@@ -36,7 +36,7 @@ from scipy.ndimage import median_filter
 from tinyae import plots
 from tinyae.autoencoders import DenoisingAutoencoder
 from tinyae.datasets import CLASS_NAMES
-from tinyae.layers import Conv2D, MaxPool2D, ReLU, UpSample2D
+from tinyae.layers import Conv2D, MaxPool2D, UpSample2D
 from tinyae.network import Sequential
 from tinyae.noise import salt_and_pepper
 from tinyae.optim import Adam
@@ -48,16 +48,16 @@ TUTORIAL_VAL_MSE = 0.0346  # the tutorial's validation MSE after two epochs
 
 def tutorial_denoiser(p, mean_pixel, rng, dtype=np.float32):
     """The tutorial's conv denoising autoencoder (see the module docstring) with salt-and-pepper level p."""
-    def conv(c_in, c_out, padding="same", init="he"):
-        return Conv2D(c_in, c_out, 3, padding=padding, init=init, rng=rng, dtype=dtype)
+    def conv(c_in, c_out, padding="same", init="he", activation="relu"):
+        return Conv2D(c_in, c_out, 3, padding=padding, init=init, rng=rng, dtype=dtype, activation=activation)
 
-    encoder = Sequential([conv(1, 64), ReLU(), MaxPool2D(2),
-                          conv(64, 32), ReLU(), MaxPool2D(2),
-                          conv(32, 16), ReLU(), MaxPool2D(2, padding="same")], name="encoder")
-    decoder = Sequential([conv(16, 16), ReLU(), UpSample2D(2),
-                          conv(16, 32), ReLU(), UpSample2D(2),
-                          conv(32, 64, padding="valid"), ReLU(), UpSample2D(2),
-                          conv(64, 1, init="glorot")], name="decoder")
+    encoder = Sequential([conv(1, 64), MaxPool2D(2),
+                          conv(64, 32), MaxPool2D(2),
+                          conv(32, 16), MaxPool2D(2, padding="same")], name="encoder")
+    decoder = Sequential([conv(16, 16), UpSample2D(2),
+                          conv(16, 32), UpSample2D(2),
+                          conv(32, 64, padding="valid"), UpSample2D(2),
+                          conv(64, 1, init="glorot", activation=None)], name="decoder")
     decoder.layers[-1].params["b"][:] = np.log(mean_pixel / (1 - mean_pixel))  # sigma(b) = mean pixel
     return DenoisingAutoencoder(encoder, decoder, loss="bce_with_logits", in_shape=(1, 28, 28),
                                 corruption="salt_and_pepper", level=p)

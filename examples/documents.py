@@ -38,7 +38,7 @@ from tinyae import plots
 from tinyae.autoencoders import Autoencoder
 from tinyae.datasets import load_document_folder, make_documents, random_crops
 from tinyae.errors import TinyAEError
-from tinyae.layers import Conv2D, MaxPool2D, ReLU, UpSample2D
+from tinyae.layers import Conv2D, MaxPool2D, UpSample2D
 from tinyae.network import Sequential
 from tinyae.optim import Adam
 from tinyae.train import fit
@@ -50,11 +50,11 @@ POOL = 2  # one MaxPool 2 and one UpSample 2: pages and crops need sides divisib
 
 def document_cleaner(rng, mean_pixel, dtype=np.float32):
     """The fully convolutional cleaner of the module docstring; the last bias starts at logit(mean pixel)."""
-    def conv(c_in, c_out, init="he"):
-        return Conv2D(c_in, c_out, 3, padding="same", init=init, rng=rng, dtype=dtype)
+    def conv(c_in, c_out, init="he", activation="relu"):
+        return Conv2D(c_in, c_out, 3, padding="same", init=init, rng=rng, dtype=dtype, activation=activation)
 
-    encoder = Sequential([conv(1, 32), ReLU(), MaxPool2D(POOL), conv(32, 32), ReLU()], name="encoder")
-    decoder = Sequential([conv(32, 32), ReLU(), UpSample2D(POOL), conv(32, 16), ReLU(), conv(16, 1, "glorot")],
+    encoder = Sequential([conv(1, 32), MaxPool2D(POOL), conv(32, 32)], name="encoder")
+    decoder = Sequential([conv(32, 32), UpSample2D(POOL), conv(32, 16), conv(16, 1, "glorot", None)],
                          name="decoder")
     decoder.layers[-1].params["b"][:] = np.log(mean_pixel / (1 - mean_pixel))
     return Autoencoder(encoder, decoder, loss="bce_with_logits")

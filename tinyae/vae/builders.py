@@ -119,15 +119,17 @@ def tutorial_conv_vae(latent_dim=2, rng=None, dtype=np.float32, likelihood="bern
     decoder: Dense(14*14*64) + ReLU, Reshape, ConvTranspose32 stride 2 (padding 1, output_padding 1) + ReLU,
              Conv1 (logits)
              d -> 12544 -> (64, 14, 14) -> (32, 28, 28) -> (1, 28, 28)
+    Each ReLU is the layer's activation="relu", applied as the layer writes its output (as in Keras).
     """
     rng = rng if rng is not None else np.random.default_rng(0)
-    conv = lambda c_in, c_out, stride=1: Conv2D(c_in, c_out, 3, stride, 1, rng=rng, dtype=dtype)
-    encoder = Sequential([conv(1, 32), ReLU(), conv(32, 64, 2), ReLU(), conv(64, 64), ReLU(), conv(64, 64), ReLU(),
-                          Flatten(), Dense(14 * 14 * 64, 32, "he", rng, dtype), ReLU(),
+    conv = lambda c_in, c_out, stride=1: Conv2D(c_in, c_out, 3, stride, 1, rng=rng, dtype=dtype, activation="relu")
+    encoder = Sequential([conv(1, 32), conv(32, 64, 2), conv(64, 64), conv(64, 64),
+                          Flatten(), Dense(14 * 14 * 64, 32, "he", rng, dtype, activation="relu"),
                           Dense(32, 2 * latent_dim, "glorot", rng, dtype)], name="encoder")
-    decoder = Sequential([Dense(latent_dim, 14 * 14 * 64, "he", rng, dtype), ReLU(), Reshape((64, 14, 14)),
-                          ConvTranspose2D(64, 32, 3, stride=2, padding=1, output_padding=1, rng=rng, dtype=dtype),
-                          ReLU(), Conv2D(32, 1, 3, padding="same", init="glorot", rng=rng, dtype=dtype)],
+    decoder = Sequential([Dense(latent_dim, 14 * 14 * 64, "he", rng, dtype, activation="relu"), Reshape((64, 14, 14)),
+                          ConvTranspose2D(64, 32, 3, stride=2, padding=1, output_padding=1, rng=rng, dtype=dtype,
+                                          activation="relu"),
+                          Conv2D(32, 1, 3, padding="same", init="glorot", rng=rng, dtype=dtype)],
                          name="decoder")
     return VAE(encoder, decoder, (1, 28, 28), latent_dim, _likelihood(likelihood, sigma), beta, warmup_steps)
 
