@@ -309,26 +309,31 @@ def _image_from_phases(fl, on, c_out, h, w, s, p, hph, wph, length, bias, relu):
                     on[dst + np.uint64(col)] = lo if v < lo else v
 
 
+@njit(cache=True)
+def _image_to_grid(dn, wph, g):
+    """g[f, i*wph + j] = dn[f, i, j] for one image, and 0 in the junk columns j >= Wo and past the
+    last row. Flat views and unsigned offsets, as in _image_to_phases."""
+    f_out, ho, wo = dn.shape
+    q_len = g.shape[1]
+    ds = dn.reshape(f_out * ho * wo)  # (F, Ho, Wo) -> flat
+    zero, width, end = np.uint64(0), np.uint64(wo), np.uint64(wph)
+    for f in range(f_out):
+        gf = g[f]
+        for i in range(ho):
+            dst, src = np.uint64(i * wph), np.uint64((f * ho + i) * wo)
+            for j in range(zero, width):
+                gf[dst + j] = ds[src + j]
+            for j in range(width, end):
+                gf[dst + j] = 0
+        for k in range(ho * wph, q_len):
+            gf[k] = 0
+
+
 @njit(parallel=True, cache=True)
 def _to_grid(dy, wph, out):
-    """out[n, f, i*wph + j] = dy[n, f, i, j], and 0 in the junk columns j >= Wo and past the last row.
-    Flat views and unsigned offsets, as in _to_phases."""
-    n_img, f_out, ho, wo = dy.shape
-    q_len = out.shape[2]
-    ds = dy.reshape(n_img, f_out * ho * wo)  # (N, F, Ho, Wo) -> (N, F*Ho*Wo)
-    zero, width, end = np.uint64(0), np.uint64(wo), np.uint64(wph)
-    for n in prange(n_img):
-        dn = ds[n]
-        for f in range(f_out):
-            g = out[n, f]
-            for i in range(ho):
-                dst, src = np.uint64(i * wph), np.uint64((f * ho + i) * wo)
-                for j in range(zero, width):
-                    g[dst + j] = dn[src + j]
-                for j in range(width, end):
-                    g[dst + j] = 0
-            for k in range(ho * wph, q_len):
-                g[k] = 0
+    """out[n] = image n's grid (_image_to_grid), in parallel over the images."""
+    for n in prange(dy.shape[0]):
+        _image_to_grid(dy[n], wph, out[n])
 
 
 @njit(cache=True)
@@ -478,67 +483,76 @@ def _gather(x, geometry, xf, wb, bias, row_offset, relu, y):
 
 
 @njit(parallel=True, cache=True, fastmath=_FMA)
-def _scatter(dyg, wb, row_offset, geometry, bias, relu, out):
+def _scatter(dy, wb, row_offset, geometry, bias, relu, grids, out):
     """out[n] = bias + the correlation back to the input, then max(., 0) if relu, where in x's flat phases
-        dxf[row_offset[r] + q] += sum_f wb[r // 8, f, r % 8] * dyg[n, f, q]
+        dxf[row_offset[r] + q] += sum_f wb[r // 8, f, r % 8] * dyg[f, q],   dyg = dy[n] on the grid
 
-    dyg (N, F, Q) with zero junk columns, wb (R8/8, F, 8) from _weights_by_tap, out (N, C, H, W);
-    geometry = (s, p, hph, wph, length, m): out's _Plan, and m the cells of one image's phases, enough
-    to take Q cells past every row offset. A tile's 8 rows are 8 different channels, so they never
-    overlap; each image adds into its own buffer dxf, so the images run in parallel. The buffer is
-    cleared, summed into and unpacked to out[n] (_image_from_phases) while it is in the cache: as
-    passes over the whole batch, the clearing (15 MB for the tutorial's 64 -> 32 transposed conv)
-    and the unpacking (0.84 ms alone, 1.6 ms in the training step) each went through memory.
+    dy (N, F, Ho, Wo), wb (R8/8, F, 8) from _weights_by_tap, out (N, C, H, W); geometry = (s, p, hph,
+    wph, length, m): out's _Plan, and m the cells of one image's phases, enough to take Q cells
+    past every row offset; grids (slices, F, Q) a buffer per batch slice (one per thread). A tile's
+    8 rows are 8 different channels, so they never overlap. Each slice takes its images one at a
+    time: dy[n] laid on the grid (_image_to_grid), a buffer of phases cleared and summed into, and
+    unpacked to out[n] (_image_from_phases), all while they are in the cache. As passes over the
+    whole batch, the grid (7.8 MB for the conv VAE's transposed conv), the clearing (15 MB) and the
+    unpacking (0.84 ms alone, 1.6 ms in the training step) each went through memory.
     """
-    n_img, n_out, n_q = dyg.shape
+    n_img, n_out = dy.shape[0], dy.shape[1]
     s, p, hph, wph, length, m = geometry
     c_out, h, w = out.shape[1], out.shape[2], out.shape[3]
     outs = out.reshape(n_img, c_out * h * w)  # (N, C, H, W) -> (N, C*H*W)
-    n_rows = wb.shape[0] * _TILE_ROWS
-    for n in prange(n_img):
-        dx = np.zeros(m, dtype=dyg.dtype)
-        acc = carray(_stack_array(_TILE, dyg.dtype), (_TILE_ROWS, _TILE_COLS))
-        for r0 in range(0, n_rows, _TILE_ROWS):
-            weights = wb[r0 // _TILE_ROWS]
-            for q0 in range(0, n_q, _TILE_COLS):
-                for a in range(_TILE_ROWS):
-                    for k in range(_TILE_COLS):
-                        acc[a, k] = 0
-                for f in range(n_out):
-                    gs, ws = dyg[n, f, q0:], weights[f]
+    n_rows, n_q = wb.shape[0] * _TILE_ROWS, grids.shape[2]
+    n_slices = grids.shape[0]
+    for t in prange(n_slices):
+        dyg = grids[t]
+        acc = carray(_stack_array(_TILE, dy.dtype), (_TILE_ROWS, _TILE_COLS))
+        for n in range(t * n_img // n_slices, (t + 1) * n_img // n_slices):
+            _image_to_grid(dy[n], wph, dyg)
+            dx = np.zeros(m, dtype=dy.dtype)
+            for r0 in range(0, n_rows, _TILE_ROWS):
+                weights = wb[r0 // _TILE_ROWS]
+                for q0 in range(0, n_q, _TILE_COLS):
                     for a in range(_TILE_ROWS):
                         for k in range(_TILE_COLS):
-                            acc[a, k] += ws[a] * gs[k]
-                for a in range(_TILE_ROWS):
-                    ds = dx[row_offset[r0 + a] + q0:]
-                    for k in range(_TILE_COLS):
-                        ds[k] += acc[a, k]
-        _image_from_phases(dx, outs[n], c_out, h, w, s, p, hph, wph, length, bias, relu)
+                            acc[a, k] = 0
+                    for f in range(n_out):
+                        gs, ws = dyg[f, q0:], weights[f]
+                        for a in range(_TILE_ROWS):
+                            for k in range(_TILE_COLS):
+                                acc[a, k] += ws[a] * gs[k]
+                    for a in range(_TILE_ROWS):
+                        ds = dx[row_offset[r0 + a] + q0:]
+                        for k in range(_TILE_COLS):
+                            ds[k] += acc[a, k]
+            _image_from_phases(dx, outs[n], c_out, h, w, s, p, hph, wph, length, bias, relu)
 
 
 @njit(parallel=True, cache=True, fastmath=_FMA)
-def _scatter_thin(dyg, wb, row_offset, geometry, bias, relu, out):
+def _scatter_thin(dy, wb, row_offset, geometry, bias, relu, grids, out):
     """_scatter for F < 8 upstream channels, too few to fill a tile's sum: one pass over 4 rows per f."""
-    n_img, n_out, n_q = dyg.shape
+    n_img, n_out = dy.shape[0], dy.shape[1]
     s, p, hph, wph, length, m = geometry
     c_out, h, w = out.shape[1], out.shape[2], out.shape[3]
     outs = out.reshape(n_img, c_out * h * w)  # (N, C, H, W) -> (N, C*H*W)
-    n_rows = wb.shape[0] * _TILE_ROWS
-    for n in prange(n_img):
-        dx = np.zeros(m, dtype=dyg.dtype)
-        for r in range(0, n_rows, 4):
-            o0, o1, o2, o3 = row_offset[r], row_offset[r + 1], row_offset[r + 2], row_offset[r + 3]
-            d0, d1, d2, d3 = dx[o0:o0 + n_q], dx[o1:o1 + n_q], dx[o2:o2 + n_q], dx[o3:o3 + n_q]
-            for f in range(n_out):
-                g = dyg[n, f]
-                ws = wb[r // _TILE_ROWS, f, r % _TILE_ROWS:]
-                w0, w1, w2, w3 = ws[0], ws[1], ws[2], ws[3]
-                for q in range(n_q):
-                    d0[q] += w0 * g[q]
-                    d1[q] += w1 * g[q]
-                    d2[q] += w2 * g[q]
-                    d3[q] += w3 * g[q]
-        _image_from_phases(dx, outs[n], c_out, h, w, s, p, hph, wph, length, bias, relu)
+    n_rows, n_q = wb.shape[0] * _TILE_ROWS, grids.shape[2]
+    n_slices = grids.shape[0]
+    for t in prange(n_slices):
+        dyg = grids[t]
+        for n in range(t * n_img // n_slices, (t + 1) * n_img // n_slices):
+            _image_to_grid(dy[n], wph, dyg)
+            dx = np.zeros(m, dtype=dy.dtype)
+            for r in range(0, n_rows, 4):
+                o0, o1, o2, o3 = row_offset[r], row_offset[r + 1], row_offset[r + 2], row_offset[r + 3]
+                d0, d1, d2, d3 = dx[o0:o0 + n_q], dx[o1:o1 + n_q], dx[o2:o2 + n_q], dx[o3:o3 + n_q]
+                for f in range(n_out):
+                    g = dyg[f]
+                    ws = wb[r // _TILE_ROWS, f, r % _TILE_ROWS:]
+                    w0, w1, w2, w3 = ws[0], ws[1], ws[2], ws[3]
+                    for q in range(n_q):
+                        d0[q] += w0 * g[q]
+                        d1[q] += w1 * g[q]
+                        d2[q] += w2 * g[q]
+                        d3[q] += w3 * g[q]
+            _image_from_phases(dx, outs[n], c_out, h, w, s, p, hph, wph, length, bias, relu)
 
 
 @njit(parallel=True, cache=True, fastmath=_FMA_SUMS)
@@ -677,27 +691,27 @@ def _input_grad_is_a_conv(s, p, kh, kw):
     return s == 1 and kh == kw and p <= kh - 1
 
 
-def _conv_backward_input(dy, w, h, wd, s, p, bias, dyg=None, relu=False):
+def _conv_backward_input(dy, w, h, wd, s, p, bias, relu=False):
     """dx of a conv with weights w (F, C, kh, kw) and input size (h, wd), plus bias (C,) per channel
-    (then max(., 0) if relu, for a transposed conv's forward); dyg is dy's grid when the caller already has it."""
+    (then max(., 0) if relu, for a transposed conv's forward)."""
     n = dy.shape[0]
     f, c, kh, kw = w.shape
     if _input_grad_is_a_conv(s, p, kh, kw):
         flipped = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))  # (F, C, kh, kw) -> (C, F, kh, kw)
         return _conv_forward(dy, flipped, bias, 1, kh - 1 - p, relu=relu)
     plan = _Plan(h, wd, kh, kw, s, p)
-    dyg = _grid_of(dy, plan) if dyg is None else dyg
     geometry = (s, p, plan.hph, plan.wph, plan.length, plan.flat_length(_round_up(c, 8)))
+    grids = np.empty((min(n, numba.get_num_threads()), f, plan.q_tiles), dtype=dy.dtype)
     dx = np.empty((n, c, h, wd), dtype=dy.dtype)
     scatter = _scatter if f >= _TILE_ROWS else _scatter_thin
-    scatter(dyg, _weights_by_tap(w), _rows_by_tap(c, plan), geometry, bias, relu, dx)
+    scatter(dy, _weights_by_tap(w), _rows_by_tap(c, plan), geometry, bias, relu, grids, dx)
     return dx
 
 
-def _conv_backward_weights(dy, x, kh, kw, s, p, xf=None, dyg=None):
+def _conv_backward_weights(dy, x, kh, kw, s, p, xf=None):
     """dw (F, C, kh, kw) = sum over images and outputs of dy times the input window of each tap.
 
-    xf and dyg are x's flat phases and dy's grid when the caller already has them."""
+    xf: x's flat phases when the caller already has them."""
     n, c, h, wd = x.shape
     f = dy.shape[1]
     plan = _Plan(h, wd, kh, kw, s, p)
@@ -714,8 +728,7 @@ def _conv_backward_weights(dy, x, kh, kw, s, p, xf=None, dyg=None):
         return np.ascontiguousarray(parts.sum(axis=0)[:n_rows].T).reshape(f, c, kh, kw)
     row_offset = _rows_by_channel(c, plan)
     parts = np.zeros((n_slices, f, len(row_offset)), dtype=x.dtype)
-    dyg = _grid_of(dy, plan) if dyg is None else dyg
-    _correlate_grads(dyg, xf, row_offset, plan.q, n_slices, parts)
+    _correlate_grads(_grid_of(dy, plan), xf, row_offset, plan.q, n_slices, parts)
     # (F, R4) -> (F, C*T) -> (F, C, kh, kw)
     return parts.sum(axis=0)[:, :n_rows].reshape(f, c, kh, kw)
 
@@ -821,13 +834,10 @@ def conv2d_backward(dy, x, w, stride, padding, input_grad=True, cache=None, y=No
     dy, x, w = np.ascontiguousarray(dy), np.ascontiguousarray(x), np.ascontiguousarray(w)
     with _threads_for(dy.shape[0] * w.size * dy.shape[2] * dy.shape[3]):
         dy, db = _grad_before_relu(dy, y)
-        dx = dyg = None
+        dx = None
         if input_grad:
-            if not _input_grad_is_a_conv(s, p, kh, kw):  # the scatter and the narrow dw share dy's grid
-                dyg = _grid_of(dy, _Plan(x.shape[2], x.shape[3], kh, kw, s, p))
-            dx = _conv_backward_input(dy, w, x.shape[2], x.shape[3], s, p, np.zeros(x.shape[1], dtype=x.dtype),
-                                      dyg)
-        dw = _conv_backward_weights(dy, x, kh, kw, s, p, xf, dyg)
+            dx = _conv_backward_input(dy, w, x.shape[2], x.shape[3], s, p, np.zeros(x.shape[1], dtype=x.dtype))
+        dw = _conv_backward_weights(dy, x, kh, kw, s, p, xf)
     return dx, dw, db
 
 
