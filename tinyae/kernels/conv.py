@@ -32,6 +32,12 @@ strides scatter back with the same tile shape. The weight gradient, a sum over t
 Numba has no vector type, so a tile is a small stack array that LLVM promotes to registers once
 the tile loops are unrolled (``_stack_array``); 48 and 64 columns keep that promotion reliable
 (32 did not: LLVM unrolled it too early and fell back to gathers).
+Each layout copy (the padded phases, dy on the grid or channels last) is made for one image (or
+four) just before the sums read it, and the scatter's result is unpacked to NCHW while it is
+still in the cache: as passes over the whole batch, those copies went out to memory and the sums
+read them back from there (the stride-2 forward: 4.3 -> 3.3 ms of sums in the training step).
+With relu=True the kernels write max(y, 0) as they write y, and a ReLU's backward is one pass
+that also sums the bias gradient (_relu_grad_sums).
 
 Why this strategy. Measured on this machine (a 2-core AVX-512 Xeon VM, float32, NumPy 2.4 with
 OpenBLAS 0.3.31, Numba 0.68, PyTorch 2.13) on the tutorial's 3x3 conv 64 -> 64 channels, 14x14,
@@ -52,15 +58,23 @@ batch 128, 2 threads, machine quiet:
   * Winograd's F(2x2, 3x3), 2.25x fewer multiply-adds (tried on a branch, not kept): its 16
     products ran near this kernel's speed, but the input and output transforms and the writes back
     to NCHW cost ~2 ms a call; in the conv VAE's training step it took 5.65 ms a call against 6.0,
-    and its own padded layout made the small layers of the denoising AE slower.
+    and its own padded layout made the small layers of the denoising AE slower. Measured again
+    against the gather that builds its phases per image: 6.74 ms against 6.49 (warm), 7.07
+    against 7.06 (caches flushed).
+  * Other tiles for the forward, same layer: vectors along the output channels (7 grid cells x 64
+    channels, no junk columns at all) 6.2 ms against the 8 x 48 tile's 5.5 (one register short:
+    a spill in every step); 4 x 112 and 2 x 224 (no rounding of 224 cells up to 240) 8.3 and
+    13.1 ms; 8 x 32 161 ms (gathers, as above).
 PyTorch (oneDNN's hand-written AVX-512 kernels) runs that layer at ~385 GFLOP/s (4.8 ms). Per layer
 of the tutorial's models, forward / input gradient / weight gradient in ms, tinyae vs PyTorch
-(best of 5, building the padded copies included): 64 -> 64 at 14x14: 6.2 / 6.3 / 5.5 vs
-4.7 / 5.2 / 4.8; 32 -> 64 stride 2: 4.6 / 5.8 / 4.2 vs 2.8 / 4.9 / 3.2; the thin last layer
-64 -> 1 at 28x28: 2.2 / 1.7 / 2.3 vs 5.4 / 5.7 / 5.7.
+(best of 5, building the padded copies included, benchmarks not in the training step): 64 -> 64
+at 14x14: 6.1 / 6.1 / 5.8 vs 4.8 / 5.2 / 4.8; 32 -> 64 stride 2: 4.2 / 5.1 / 4.0 vs
+2.9 / 5.6 / 3.3; the thin last layer 64 -> 1 at 28x28: 2.2 / 1.6 / 2.1 vs 5.5 / 6.0 / 6.2.
 For stride 2, computing the input gradient one output phase at a time (four stride-1 gathers with
 2x2, 2x1, 1x2 and 1x1 sub-kernels) measured 5.7 ms against the scatter's 6.6 alone, but no faster
-in the training step: the phases' sums are short (64 to 256 rows). Not kept.
+in the training step: the phases' sums are short (64 to 256 rows). Not kept. Neither was the
+weight gradient's 4 x 4 sums carried across 4 images before the lanes are added up (64 -> 32
+at 14x14: 6.1 ms against 4.7).
 
 Rules kept here: ``prange`` runs over independent outputs only (images for y and dx; batch slices
 with their own partial sums for dw, added up afterwards), so no two threads ever add into the
