@@ -81,23 +81,36 @@ def test_fused_relu_equals_relu_of_the_conv(s, p, k, h, w):
 
 
 @pytest.mark.parametrize("s,p,k,h,w", [case for case in CONV_CASES if case[2] == 3])
-def test_fused_relu_backward_masks_dy_and_sums_the_bias(s, p, k, h, w):
-    """Given the forward's output y, backward takes dy * [y > 0] (with db summed in the same pass)."""
-    rng = np.random.default_rng(3000 + 1000 * s + 100 * p + h)
-    x, wt, b = conv_arrays(rng, 3, 5, 11, h, w, k)
-    y = K.conv2d_forward(x, wt, b, s, p, relu=True)
+@pytest.mark.parametrize("f", [3, 11, 64])  # the thin scatter, the tiled one; the 4 x 4 and the wide weight gradient
+@pytest.mark.parametrize("input_grad", [True, False])
+@pytest.mark.parametrize("relu", [False, True])
+def test_backward_through_the_relu_on_every_path(s, p, k, h, w, f, input_grad, relu):
+    """Given the forward's output y, backward takes dy * [y > 0] (the bias gradient summed in the same
+    pass), then runs the input gradient (scatter or gather) and the weight gradient (4 x 4 or wide)."""
+    rng = np.random.default_rng(3000 + 1000 * s + 100 * p + h + f)
+    x, wt, b = conv_arrays(rng, 3, 5, f, h, w, k)
+    y = K.conv2d_forward(x, wt, b, s, p, relu=relu)
     dy = rng.standard_normal(y.shape)
-    assert_all_close(K.conv2d_backward(dy, x, wt, s, p, y=y), K.conv2d_backward_naive(dy * (y > 0), x, wt, s, p),
-                     EXACT, "conv2d backward through the ReLU")
-    xt, wtt, bt = conv_arrays(rng, 3, 9, 4, h, w, k, transpose=True)
+    got = K.conv2d_backward(dy, x, wt, s, p, input_grad, y=y if relu else None)
+    want = K.conv2d_backward_naive(dy * (y > 0) if relu else dy, x, wt, s, p)
+    assert (got[0] is None) == (not input_grad)
+    assert_all_close(got if input_grad else (want[0],) + got[1:], want, EXACT, "conv2d backward")
+    xt, wtt, bt = conv_arrays(rng, 3, f, 5, h, w, k, transpose=True)
     args = (s, p, s - 1)
-    z = K.conv_transpose2d_forward(xt, wtt, bt, *args, relu=True)
+    z = K.conv_transpose2d_forward(xt, wtt, bt, *args, relu=relu)
     dz = rng.standard_normal(z.shape)
-    assert_all_close(K.conv_transpose2d_backward(dz, xt, wtt, *args, y=z),
-                     K.conv_transpose2d_backward_naive(dz * (z > 0), xt, wtt, *args), EXACT,
-                     "convT backward through the ReLU")
-    with pytest.raises(ShapeError, match=r"expected the forward output y as float64 \(3, 11"):
-        K.conv2d_backward(dy, x, wt, s, p, y=y[:, :3])
+    got = K.conv_transpose2d_backward(dz, xt, wtt, *args, input_grad, y=z if relu else None)
+    want = K.conv_transpose2d_backward_naive(dz * (z > 0) if relu else dz, xt, wtt, *args)
+    assert (got[0] is None) == (not input_grad)
+    assert_all_close(got if input_grad else (want[0],) + got[1:], want, EXACT, "convT backward")
+
+
+def test_backward_refuses_a_y_unlike_dy():
+    rng = np.random.default_rng(4)
+    x, wt, b = conv_arrays(rng, 3, 5, 11, 6, 6, 3)
+    y = K.conv2d_forward(x, wt, b, 1, 1, relu=True)
+    with pytest.raises(ShapeError, match=r"expected the forward output y as float64 \(3, 11, 6, 6\) like dy"):
+        K.conv2d_backward(y, x, wt, 1, 1, y=y[:, :3])
 
 
 def test_fused_relu_keeps_nan():
