@@ -74,7 +74,9 @@ For stride 2, computing the input gradient one output phase at a time (four stri
 2x2, 2x1, 1x2 and 1x1 sub-kernels) measured 5.7 ms against the scatter's 6.6 alone, but no faster
 in the training step: the phases' sums are short (64 to 256 rows). Not kept. Neither was the
 weight gradient's 4 x 4 sums carried across 4 images before the lanes are added up (64 -> 32
-at 14x14: 6.1 ms against 4.7).
+at 14x14: 6.1 ms against 4.7), nor reading dy * [y > 0] inside each copy of dy (phases, grid,
+channels last) instead of in _relu_grad_sums's pass, the bias sums taken from the first copy:
+the conv VAE's step took 87.4 ms against 87.8, as the copies then read dy and y from memory twice.
 
 Rules kept here: ``prange`` runs over independent outputs only (images for y and dx; batch slices
 with their own partial sums for dw, added up afterwards), so no two threads ever add into the
