@@ -784,39 +784,48 @@ def _conv_backward_weights(dy, x, kh, kw, s, p, xf=None):
 
 
 @njit(parallel=True, cache=True, fastmath={"reassoc"})
-def _channel_sums(dy, db):
-    """db[f] = sum over n and the plane of dy[n, f, :], summed in float64 (in vector lanes): the bias gradient."""
+def _channel_sums(dy, parts):
+    """parts[k, f] = the sum of dy[n, f, :] over the images n of batch slice k, in float64 (in vector
+    lanes): the bias gradient, once the caller adds the slices. Slices as in _relu_grad_sums."""
     n_img, f_out, plane = dy.shape
-    for f in prange(f_out):
-        total = 0.0
-        for n in range(n_img):
-            row = dy[n, f]
-            for k in range(plane):
-                total += row[k]
-        db[f] = total
+    n_slices = parts.shape[0]
+    for k in prange(n_slices):
+        part = parts[k]
+        for n in range(k * n_img // n_slices, (k + 1) * n_img // n_slices):
+            for f in range(f_out):
+                row = dy[n, f]
+                total = 0.0
+                for i in range(np.uint64(plane)):
+                    total += row[i]
+                part[f] += total
 
 
 def _bias_grad(dy):
-    db = np.empty(dy.shape[1], dtype=dy.dtype)
     n, f, ho, wo = dy.shape
-    _channel_sums(dy.reshape(n, f, ho * wo), db)  # (N, F, Ho, Wo) -> (N, F, Ho*Wo)
-    return db
+    parts = np.zeros((min(max(n, 1), numba.get_num_threads()), f))
+    _channel_sums(dy.reshape(n, f, ho * wo), parts)  # (N, F, Ho, Wo) -> (N, F, Ho*Wo)
+    return parts.sum(axis=0).astype(dy.dtype)
 
 
 @njit(parallel=True, cache=True, fastmath={"reassoc"})
-def _relu_grad_sums(dy, y, dz, db):
-    """dz = dy * [y > 0], the gradient before a fused ReLU, and db[f] = the sum of dz[:, f, :], in one
-    pass: the ReLU's backward and the bias gradient read dy once between them."""
+def _relu_grad_sums(dy, y, dz, parts):
+    """dz = dy * [y > 0], the gradient before a fused ReLU, and parts[k, f] = the sum of dz[n, f, :]
+    over the images n of batch slice k, in one pass: the ReLU's backward and the bias gradient
+    read dy once between them. Each thread streams through its own slice of the batch, in memory
+    order; by channels instead it took 4.8 ms per step of the conv VAE against 3.5."""
     n_img, f_out, plane = dy.shape
-    for f in prange(f_out):
-        total = 0.0
-        for n in range(n_img):
-            d, m, z = dy[n, f], y[n, f], dz[n, f]
-            for k in range(np.uint64(plane)):
-                v = d[k] * (m[k] > 0)
-                z[k] = v
-                total += v
-        db[f] = total
+    n_slices = parts.shape[0]
+    for k in prange(n_slices):
+        part = parts[k]
+        for n in range(k * n_img // n_slices, (k + 1) * n_img // n_slices):
+            for f in range(f_out):
+                d, m, z = dy[n, f], y[n, f], dz[n, f]
+                total = 0.0
+                for i in range(np.uint64(plane)):
+                    v = d[i] * (m[i] > 0)
+                    z[i] = v
+                    total += v
+                part[f] += total
 
 
 def _grad_before_relu(dy, y):
@@ -826,11 +835,11 @@ def _grad_before_relu(dy, y):
     if not isinstance(y, np.ndarray) or y.shape != dy.shape or y.dtype != dy.dtype:
         raise ShapeError(f"expected the forward output y as {dy.dtype} {dy.shape} like dy, got "
                          f"{getattr(y, 'dtype', type(y).__name__)} {getattr(y, 'shape', '')}")
-    dz, db = np.empty_like(dy), np.empty(dy.shape[1], dtype=dy.dtype)
     n, f, ho, wo = dy.shape
+    dz, parts = np.empty_like(dy), np.zeros((min(max(n, 1), numba.get_num_threads()), f))
     _relu_grad_sums(dy.reshape(n, f, ho * wo), np.ascontiguousarray(y).reshape(n, f, ho * wo),
-                    dz.reshape(n, f, ho * wo), db)  # (N, F, Ho, Wo) -> (N, F, Ho*Wo)
-    return dz, db
+                    dz.reshape(n, f, ho * wo), parts)  # (N, F, Ho, Wo) -> (N, F, Ho*Wo)
+    return dz, parts.sum(axis=0).astype(dy.dtype)
 
 
 # ----------------------------------------------------------------------------------------------
