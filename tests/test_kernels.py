@@ -197,7 +197,8 @@ def test_flat_phases_write_every_cell(s, p, h, w):
                 expected[:, start:start + plan.hph * plan.wph] = xpad[:, c, a::s, b::s].reshape(2, -1)
     np.testing.assert_array_equal(out, expected)
     grid = np.full((2, 3, plan.q_tiles), np.nan)
-    conv._to_grid(np.ascontiguousarray(x[:, :, :plan.ho, :plan.wo]), plan.wph, grid)  # the kernels take C order
+    for n in range(2):
+        conv._image_to_grid(np.ascontiguousarray(x[n, :, :plan.ho, :plan.wo]), plan.wph, grid[n])  # C order
     expected = np.zeros_like(grid)
     # (N, C, Ho, Wph) -> (N, C, Ho*Wph)
     rows = np.zeros((2, 3, plan.ho, plan.wph))
