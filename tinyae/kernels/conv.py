@@ -84,6 +84,8 @@ same cell. fastmath is limited to FMA contraction (and, for the dw sums, reassoc
 results match the naive twins to ~1e-15 relative in float64.
 """
 
+import functools
+
 import numba
 import numpy as np
 from numba import njit, prange
@@ -219,6 +221,12 @@ class _Plan:
 
     def flat_length(self, c):
         return c * self.length + self.q_tiles - self.q
+
+
+@functools.lru_cache(maxsize=256)
+def _plan_for(h, w, kh, kw, s, p):
+    """The _Plan of a geometry, made once: a training step asks for the same few dozen times."""
+    return _Plan(h, w, kh, kw, s, p)
 
 
 def _round_up(n, k):
@@ -716,7 +724,7 @@ def _conv_forward(x, w, b, s, p, xf=None, relu=False):
     that receives x's flat phases, for a caller that keeps them; a new one if None."""
     n, c, h, wd = x.shape
     f, _, kh, kw = w.shape
-    plan = _Plan(h, wd, kh, kw, s, p)
+    plan = _plan_for(h, wd, kh, kw, s, p)
     row_offset = _rows_by_channel(c, plan)
     xf = np.empty((n, plan.flat_length(c)), dtype=x.dtype) if xf is None else xf
     y = np.empty((n, f, plan.ho, plan.wo), dtype=x.dtype)
@@ -740,7 +748,7 @@ def _conv_backward_input(dy, w, h, wd, s, p, bias, relu=False):
     if _input_grad_is_a_conv(s, p, kh, kw):
         flipped = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))  # (F, C, kh, kw) -> (C, F, kh, kw)
         return _conv_forward(dy, flipped, bias, 1, kh - 1 - p, relu=relu)
-    plan = _Plan(h, wd, kh, kw, s, p)
+    plan = _plan_for(h, wd, kh, kw, s, p)
     geometry = (s, p, plan.hph, plan.wph, plan.length, plan.flat_length(_round_up(c, 8)))
     grids = np.empty((min(n, numba.get_num_threads()), f, plan.q_tiles), dtype=dy.dtype)
     dx = np.empty((n, c, h, wd), dtype=dy.dtype)
@@ -755,7 +763,7 @@ def _conv_backward_weights(dy, x, kh, kw, s, p, xf=None):
     xf: x's flat phases when the caller already has them."""
     n, c, h, wd = x.shape
     f = dy.shape[1]
-    plan = _Plan(h, wd, kh, kw, s, p)
+    plan = _plan_for(h, wd, kh, kw, s, p)
     xf = _phases_of(x, plan) if xf is None else xf
     n_slices = min(n, numba.get_num_threads())
     n_rows = c * kh * kw
@@ -861,7 +869,7 @@ def conv2d_forward(x, w, b, stride, padding, cache=None, relu=False):
     with _threads_for(x.shape[0] * w.size * ho * wo):
         if cache is None:
             return _conv_forward(x, w, b, s, p, relu=bool(relu))
-        plan = _Plan(x.shape[2], x.shape[3], w.shape[2], w.shape[3], s, p)
+        plan = _plan_for(x.shape[2], x.shape[3], w.shape[2], w.shape[3], s, p)
         xf = np.empty((x.shape[0], plan.flat_length(x.shape[1])), dtype=x.dtype)  # the forward fills it
         y = _conv_forward(x, w, b, s, p, xf, bool(relu))
         cache.update(x=given, geometry=(w.shape[2], w.shape[3], s, p), x_phases=xf)
@@ -928,7 +936,7 @@ def conv_transpose2d_backward(dy, x, w, stride, padding, output_padding, input_g
         dy, db = _grad_before_relu(dy, y)
         dx, dyf = None, None
         if input_grad:  # the forward conv of dy also writes dy's flat phases, which dw then reads
-            plan = _Plan(dy.shape[2], dy.shape[3], kh, kw, s, p)
+            plan = _plan_for(dy.shape[2], dy.shape[3], kh, kw, s, p)
             dyf = np.empty((dy.shape[0], plan.flat_length(dy.shape[1])), dtype=dy.dtype)
             dx = _conv_forward(dy, w, np.zeros(c_in, dtype=dy.dtype), s, p, dyf)
         dw = _conv_backward_weights(x, dy, kh, kw, s, p, xf=dyf)  # (C_in, C_out, kh, kw), the layout of w
