@@ -11,6 +11,8 @@ Models (batch 128 of 28x28 images, float32 by default):
 
 PyTorch, where importable, builds the same models in the same process with the same thread count,
 and the two are timed in alternating rounds so that load from other processes hits both alike.
+Each framework writes its ReLUs in its own fastest way: tinyae's layers take activation="relu" and
+apply it as they write their output; PyTorch's models use nn.ReLU(inplace=True).
 Also measured: Numba's first-call compile time with an empty cache and with a warm one.
 
     python benchmarks/train_speed.py                    # all models, 20 timed steps each
@@ -120,12 +122,12 @@ def torch_step(model, loss_fn, params):
 def torch_denoising_ae(x, target):
     nn = torch.nn
     model = nn.Sequential(
-        nn.Conv2d(1, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(64, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2, ceil_mode=True),  # 7 -> 4, like 'same'
-        nn.Conv2d(16, 16, 3, padding=1), nn.ReLU(), nn.Upsample(scale_factor=2),
-        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.Upsample(scale_factor=2),
-        nn.Conv2d(32, 64, 3), nn.ReLU(), nn.Upsample(scale_factor=2),
+        nn.Conv2d(1, 64, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(2),
+        nn.Conv2d(64, 32, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(2),
+        nn.Conv2d(32, 16, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(2, ceil_mode=True),  # 7 -> 4, like 'same'
+        nn.Conv2d(16, 16, 3, padding=1), nn.ReLU(inplace=True), nn.Upsample(scale_factor=2),
+        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(inplace=True), nn.Upsample(scale_factor=2),
+        nn.Conv2d(32, 64, 3), nn.ReLU(inplace=True), nn.Upsample(scale_factor=2),
         nn.Conv2d(64, 1, 3, padding=1))
     xt, tt = torch.from_numpy(x), torch.from_numpy(target)
     return torch_step(model, lambda m: torch.nn.functional.mse_loss(m(xt), tt), model.parameters())
@@ -134,12 +136,12 @@ def torch_denoising_ae(x, target):
 def torch_conv_vae(x):
     nn = torch.nn
     encoder = nn.Sequential(
-        nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.Conv2d(32, 64, 3, 2, 1), nn.ReLU(),
-        nn.Conv2d(64, 64, 3, padding=1), nn.ReLU(), nn.Conv2d(64, 64, 3, padding=1), nn.ReLU(),
-        nn.Flatten(), nn.Linear(14 * 14 * 64, 32), nn.ReLU(), nn.Linear(32, 4))
+        nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(inplace=True), nn.Conv2d(32, 64, 3, 2, 1), nn.ReLU(inplace=True),
+        nn.Conv2d(64, 64, 3, padding=1), nn.ReLU(inplace=True), nn.Conv2d(64, 64, 3, padding=1), nn.ReLU(inplace=True),
+        nn.Flatten(), nn.Linear(14 * 14 * 64, 32), nn.ReLU(inplace=True), nn.Linear(32, 4))
     decoder = nn.Sequential(
-        nn.Linear(2, 14 * 14 * 64), nn.ReLU(), nn.Unflatten(1, (64, 14, 14)),
-        nn.ConvTranspose2d(64, 32, 3, 2, 1, 1), nn.ReLU(), nn.Conv2d(32, 1, 3, padding=1))
+        nn.Linear(2, 14 * 14 * 64), nn.ReLU(inplace=True), nn.Unflatten(1, (64, 14, 14)),
+        nn.ConvTranspose2d(64, 32, 3, 2, 1, 1), nn.ReLU(inplace=True), nn.Conv2d(32, 1, 3, padding=1))
     xt = torch.from_numpy(x)
     gen = torch.Generator().manual_seed(1)
 
@@ -156,7 +158,7 @@ def torch_conv_vae(x):
 
 def torch_dense_ae(x):
     nn = torch.nn
-    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 2), nn.Linear(2, 512), nn.ReLU(),
+    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(inplace=True), nn.Linear(512, 2), nn.Linear(2, 512), nn.ReLU(inplace=True),
                           nn.Linear(512, 784), nn.Sigmoid())
     flat = torch.from_numpy(x.reshape(len(x), -1))  # (N, 1, 28, 28) -> (N, 784)
     return torch_step(model, lambda m: torch.nn.functional.mse_loss(m(flat), flat), model.parameters())
