@@ -158,8 +158,8 @@ def torch_conv_vae(x):
 
 def torch_dense_ae(x):
     nn = torch.nn
-    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(inplace=True), nn.Linear(512, 2), nn.Linear(2, 512), nn.ReLU(inplace=True),
-                          nn.Linear(512, 784), nn.Sigmoid())
+    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(inplace=True), nn.Linear(512, 2),
+                          nn.Linear(2, 512), nn.ReLU(inplace=True), nn.Linear(512, 784), nn.Sigmoid())
     flat = torch.from_numpy(x.reshape(len(x), -1))  # (N, 1, 28, 28) -> (N, 784)
     return torch_step(model, lambda m: torch.nn.functional.mse_loss(m(flat), flat), model.parameters())
 
