@@ -77,6 +77,9 @@ weight gradient's 4 x 4 sums carried across 4 images before the lanes are added 
 at 14x14: 6.1 ms against 4.7), nor reading dy * [y > 0] inside each copy of dy (phases, grid,
 channels last) instead of in _relu_grad_sums's pass, the bias sums taken from the first copy:
 the conv VAE's step took 87.4 ms against 87.8, as the copies then read dy and y from memory twice.
+Done only where dy has one copy (no input gradient; the transposed conv's dx), it was slower
+still (86 ms against 82): the mask and sums inside the gather's per-image copy cost its tiles
+4 ms a step.
 
 Rules kept here: ``prange`` runs over independent outputs only (images for y and dx; batch slices
 with their own partial sums for dw, added up afterwards), so no two threads ever add into the
