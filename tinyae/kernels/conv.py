@@ -67,9 +67,9 @@ batch 128, 2 threads, machine quiet:
     13.1 ms; 8 x 32 161 ms (gathers, as above).
 PyTorch (oneDNN's hand-written AVX-512 kernels) runs that layer at ~385 GFLOP/s (4.8 ms). Per layer
 of the tutorial's models, forward / input gradient / weight gradient in ms, tinyae vs PyTorch
-(best of 5, building the padded copies included, benchmarks not in the training step): 64 -> 64
-at 14x14: 6.1 / 6.1 / 5.8 vs 4.8 / 5.2 / 4.8; 32 -> 64 stride 2: 4.2 / 5.1 / 4.0 vs
-2.9 / 5.6 / 3.3; the thin last layer 64 -> 1 at 28x28: 2.2 / 1.6 / 2.1 vs 5.5 / 6.0 / 6.2.
+(best of 5, building the padded copies included, each layer alone, not in a training step):
+64 -> 64 at 14x14: 6.1 / 6.1 / 5.7 vs 4.7 / 5.2 / 4.8; 32 -> 64 stride 2: 4.0 / 5.4 / 3.5 vs
+2.8 / 4.9 / 3.3; the thin last layer 64 -> 1 at 28x28: 2.0 / 1.7 / 2.1 vs 5.4 / 6.1 / 5.8.
 For stride 2, computing the input gradient one output phase at a time (four stride-1 gathers with
 2x2, 2x1, 1x2 and 1x1 sub-kernels) measured 5.7 ms against the scatter's 6.6 alone, but no faster
 in the training step: the phases' sums are short (64 to 256 rows). Not kept. Neither was the
