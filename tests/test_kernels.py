@@ -224,15 +224,17 @@ def test_image_from_phases_inverts_to_phases(s, p, h, w):
 
 @pytest.mark.parametrize("f", [3, 9])  # the thin scatter and the tiled one
 def test_scatter_writes_every_cell(f):
-    """The caller's output and grid buffers start as garbage (np.empty): the scatter must fill each
-    image's grid, junk columns included, and write each output cell, bias included."""
+    """The caller's output and its two buffers start as garbage (np.empty): the scatter must fill
+    each image's grid, junk columns included, clear the phases it adds into for each image, and
+    write each output cell, bias included. 3 images on 2 slices: one slice reuses its buffers."""
     rng = np.random.default_rng(f)
     dy, w, bias = rng.standard_normal((3, f, 3, 3)), rng.standard_normal((f, 4, 3, 3)), rng.standard_normal(4)
     plan = conv._Plan(6, 6, 3, 3, 2, 1)
     scatter = conv._scatter if f >= 8 else conv._scatter_thin
     out, grids = np.full((3, 4, 6, 6), np.nan), np.full((2, f, plan.q_tiles), np.nan)
-    geometry = (2, 1, plan.hph, plan.wph, plan.length, plan.flat_length(8))
-    scatter(dy, conv._weights_by_tap(w), conv._rows_by_tap(4, plan), geometry, bias, False, grids, out)
+    phases = np.full((2, plan.flat_length(8)), np.nan)
+    geometry = (2, 1, plan.hph, plan.wph, plan.length)
+    scatter(dy, conv._weights_by_tap(w), conv._rows_by_tap(4, plan), geometry, bias, False, grids, phases, out)
     dx, _, _ = K.conv2d_backward_naive(dy, np.zeros((3, 4, 6, 6)), w, 2, 1)
     np.testing.assert_allclose(out, dx + bias[None, :, None, None], rtol=1e-12, atol=1e-12)
 

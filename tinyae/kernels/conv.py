@@ -539,31 +539,31 @@ def _gather(x, geometry, xf, wb, bias, row_offset, relu, y):
 
 
 @njit(parallel=True, cache=True, fastmath=_FMA)
-def _scatter(dy, wb, row_offset, geometry, bias, relu, grids, out):
+def _scatter(dy, wb, row_offset, geometry, bias, relu, grids, phases, out):
     """out[n] = bias + the correlation back to the input, then max(., 0) if relu, where in x's flat phases
         dxf[row_offset[r] + q] += sum_f wb[r // 8, f, r % 8] * dyg[f, q],   dyg = dy[n] on the grid
 
     dy (N, F, Ho, Wo), wb (R8/8, F, 8) from _weights_by_tap, out (N, C, H, W); geometry = (s, p, hph,
-    wph, length, m): out's _Plan, and m the cells of one image's phases, enough to take Q cells
-    past every row offset; grids (slices, F, Q) a buffer per batch slice (one per thread). A tile's
-    8 rows are 8 different channels, so they never overlap. Each slice takes its images one at a
-    time: dy[n] laid on the grid (_image_to_grid), a buffer of phases cleared and summed into, and
-    unpacked to out[n] (_image_from_phases), all while they are in the cache. As passes over the
+    wph, length): out's _Plan; grids (slices, F, Q) and phases (slices, M) buffers for each batch
+    slice (one per thread), M cells enough to take Q cells past every row offset. A tile's 8 rows
+    are 8 different channels, so they never overlap. Each slice takes its images one at a time:
+    dy[n] laid on the grid (_image_to_grid), the phases cleared and summed into, and unpacked to
+    out[n] (_image_from_phases), all while they are in the cache. As passes over the
     whole batch, the grid (7.8 MB for the conv VAE's transposed conv), the clearing (15 MB) and the
     unpacking (0.84 ms alone, 1.6 ms in the training step) each went through memory.
     """
     n_img, n_out = dy.shape[0], dy.shape[1]
-    s, p, hph, wph, length, m = geometry
+    s, p, hph, wph, length = geometry
     c_out, h, w = out.shape[1], out.shape[2], out.shape[3]
     outs = out.reshape(n_img, c_out * h * w)  # (N, C, H, W) -> (N, C*H*W)
     n_rows, n_q = wb.shape[0] * _TILE_ROWS, grids.shape[2]
     n_slices = grids.shape[0]
     for t in prange(n_slices):
-        dyg = grids[t]
+        dyg, dx = grids[t], phases[t]
         acc = carray(_stack_array(_TILE, dy.dtype), (_TILE_ROWS, _TILE_COLS))
         for n in range(t * n_img // n_slices, (t + 1) * n_img // n_slices):
             _image_to_grid(dy[n], wph, dyg)
-            dx = np.zeros(m, dtype=dy.dtype)
+            dx[:] = 0
             for r0 in range(0, n_rows, _TILE_ROWS):
                 weights = wb[r0 // _TILE_ROWS]
                 for q0 in range(0, n_q, _TILE_COLS):
@@ -583,19 +583,19 @@ def _scatter(dy, wb, row_offset, geometry, bias, relu, grids, out):
 
 
 @njit(parallel=True, cache=True, fastmath=_FMA)
-def _scatter_thin(dy, wb, row_offset, geometry, bias, relu, grids, out):
+def _scatter_thin(dy, wb, row_offset, geometry, bias, relu, grids, phases, out):
     """_scatter for F < 8 upstream channels, too few to fill a tile's sum: one pass over 4 rows per f."""
     n_img, n_out = dy.shape[0], dy.shape[1]
-    s, p, hph, wph, length, m = geometry
+    s, p, hph, wph, length = geometry
     c_out, h, w = out.shape[1], out.shape[2], out.shape[3]
     outs = out.reshape(n_img, c_out * h * w)  # (N, C, H, W) -> (N, C*H*W)
     n_rows, n_q = wb.shape[0] * _TILE_ROWS, grids.shape[2]
     n_slices = grids.shape[0]
     for t in prange(n_slices):
-        dyg = grids[t]
+        dyg, dx = grids[t], phases[t]
         for n in range(t * n_img // n_slices, (t + 1) * n_img // n_slices):
             _image_to_grid(dy[n], wph, dyg)
-            dx = np.zeros(m, dtype=dy.dtype)
+            dx[:] = 0
             for r in range(0, n_rows, 4):
                 o0, o1, o2, o3 = row_offset[r], row_offset[r + 1], row_offset[r + 2], row_offset[r + 3]
                 d0, d1, d2, d3 = dx[o0:o0 + n_q], dx[o1:o1 + n_q], dx[o2:o2 + n_q], dx[o3:o3 + n_q]
@@ -754,11 +754,13 @@ def _conv_backward_input(dy, w, h, wd, s, p, bias, relu=False):
         flipped = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))  # (F, C, kh, kw) -> (C, F, kh, kw)
         return _conv_forward(dy, flipped, bias, 1, kh - 1 - p, relu=relu)
     plan = _plan_for(h, wd, kh, kw, s, p)
-    geometry = (s, p, plan.hph, plan.wph, plan.length, plan.flat_length(_round_up(c, 8)))
-    grids = np.empty((min(n, numba.get_num_threads()), f, plan.q_tiles), dtype=dy.dtype)
+    n_slices = min(n, numba.get_num_threads())
+    grids = np.empty((n_slices, f, plan.q_tiles), dtype=dy.dtype)
+    phases = np.empty((n_slices, plan.flat_length(_round_up(c, 8))), dtype=dy.dtype)
     dx = np.empty((n, c, h, wd), dtype=dy.dtype)
     scatter = _scatter if f >= _TILE_ROWS else _scatter_thin
-    scatter(dy, _weights_by_tap(w), _rows_by_tap(c, plan), geometry, bias, relu, grids, dx)
+    scatter(dy, _weights_by_tap(w), _rows_by_tap(c, plan), (s, p, plan.hph, plan.wph, plan.length), bias, relu, grids,
+            phases, dx)
     return dx
 
 

@@ -59,14 +59,15 @@ def _thin_forward(x, w, b, relu, y):
 
 
 @njit(parallel=True, cache=True, fastmath=_FMA_SUMS)
-def _thin_backward(dy, x, w, y, relu, dw, db, dx_parts):
-    """dw (K, M), db (M,) and dx_parts (blocks, N, K): block t's share of dx, to be summed over t."""
+def _thin_backward(dy, x, w, y, relu, dw, db, dx_parts, dz_blocks):
+    """dw (K, M), db (M,) and dx_parts (blocks, N, K): block t's share of dx, to be summed over t;
+    dz_blocks (blocks, _BLOCK) holds each block's row of dz while its sums read it."""
     n, k_in = x.shape
     m = w.shape[1]
     zero = np.zeros(1, dtype=dy.dtype)[0]  # a 0 of the arrays' dtype keeps float32 sums in float32
     for t in prange(dx_parts.shape[0]):
         lo, hi = np.uint64(t * _BLOCK), np.uint64(min((t + 1) * _BLOCK, m))
-        dz = np.empty(_BLOCK, dtype=dy.dtype)
+        dz = dz_blocks[t]
         for j in range(lo, hi):
             db[j] = 0
         for k in range(k_in):
@@ -107,6 +108,7 @@ def dense_thin_backward(dy, x, w, y=None, input_grad=True):
     n_blocks = -(-w.shape[1] // _BLOCK)
     dw, db = np.empty_like(w), np.empty(w.shape[1], dtype=dy.dtype)
     dx_parts = np.empty((n_blocks, x.shape[0], x.shape[1]), dtype=dy.dtype)
+    dz_blocks = np.empty((n_blocks, _BLOCK), dtype=dy.dtype)
     with _threads_for(4 * dy.size):
-        _thin_backward(dy, x, w, y, relu, dw, db, dx_parts)
+        _thin_backward(dy, x, w, y, relu, dw, db, dx_parts, dz_blocks)
     return (dx_parts.sum(axis=0) if input_grad else None), dw, db
