@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from tinyae import kernels as K
-from tinyae.kernels import conv
+from tinyae.kernels import conv_layout as layout
+from tinyae.kernels import conv_tiles as tiles
 from tinyae.errors import ShapeError
 from tinyae.gradcheck import numerical_gradient, rel_error
 
@@ -183,9 +184,9 @@ def test_flat_phases_write_every_cell(s, p, h, w):
     """The padded, phase-split copy of x must fill each cell itself: its buffer starts as garbage."""
     rng = np.random.default_rng(s * 10 + p)
     x = rng.standard_normal((2, 3, h, w))
-    plan = conv._Plan(h, w, 3, 3, s, p)
+    plan = layout._Plan(h, w, 3, 3, s, p)
     out = np.full((2, plan.flat_length(3)), np.nan)
-    conv._to_phases(x, s, p, plan.hph, plan.wph, plan.length, out)
+    layout._to_phases(x, s, p, plan.hph, plan.wph, plan.length, out)
     expected = np.zeros_like(out)
     xpad = np.zeros((2, 3, plan.hph * s, plan.wph * s))
     xpad[:, :, p:p + h, p:p + w] = x
@@ -198,7 +199,7 @@ def test_flat_phases_write_every_cell(s, p, h, w):
     np.testing.assert_array_equal(out, expected)
     grid = np.full((2, 3, plan.q_tiles), np.nan)
     for n in range(2):
-        conv._image_to_grid(np.ascontiguousarray(x[n, :, :plan.ho, :plan.wo]), plan.wph, grid[n])  # C order
+        layout._image_to_grid(np.ascontiguousarray(x[n, :, :plan.ho, :plan.wo]), plan.wph, grid[n])  # C order
     expected = np.zeros_like(grid)
     # (N, C, Ho, Wph) -> (N, C, Ho*Wph)
     rows = np.zeros((2, 3, plan.ho, plan.wph))
@@ -213,12 +214,12 @@ def test_image_from_phases_inverts_to_phases(s, p, h, w):
     """Every stride has its own copy loop (1 and 2 vectorized, others generic): each must undo the split."""
     rng = np.random.default_rng(s * 10 + p + h)
     x, bias = rng.standard_normal((2, 3, h, w)), rng.standard_normal(3)
-    plan = conv._Plan(h, w, 3, 3, s, p)
+    plan = layout._Plan(h, w, 3, 3, s, p)
     flat = np.full((2, plan.flat_length(3)), np.nan)
-    conv._to_phases(x, s, p, plan.hph, plan.wph, plan.length, flat)
+    layout._to_phases(x, s, p, plan.hph, plan.wph, plan.length, flat)
     back = np.full((2, 3 * h * w), np.nan)
     for n in range(2):
-        conv._image_from_phases(flat[n], back[n], 3, h, w, s, p, plan.hph, plan.wph, plan.length, bias, False)
+        layout._image_from_phases(flat[n], back[n], 3, h, w, s, p, plan.hph, plan.wph, plan.length, bias, False)
     np.testing.assert_array_equal(back.reshape(x.shape), x + bias[None, :, None, None])  # (N, C*H*W) -> (N, C, H, W)
 
 
@@ -229,12 +230,12 @@ def test_scatter_writes_every_cell(f):
     write each output cell, bias included. 3 images on 2 slices: one slice reuses its buffers."""
     rng = np.random.default_rng(f)
     dy, w, bias = rng.standard_normal((3, f, 3, 3)), rng.standard_normal((f, 4, 3, 3)), rng.standard_normal(4)
-    plan = conv._Plan(6, 6, 3, 3, 2, 1)
-    scatter = conv._scatter if f >= 8 else conv._scatter_thin
+    plan = layout._Plan(6, 6, 3, 3, 2, 1)
+    scatter = tiles._scatter if f >= 8 else tiles._scatter_thin
     out, grids = np.full((3, 4, 6, 6), np.nan), np.full((2, f, plan.q_tiles), np.nan)
     phases = np.full((2, plan.flat_length(8)), np.nan)
     geometry = (2, 1, plan.hph, plan.wph, plan.length)
-    scatter(dy, conv._weights_by_tap(w), conv._rows_by_tap(4, plan), geometry, bias, False, grids, phases, out)
+    scatter(dy, layout._weights_by_tap(w), layout._rows_by_tap(4, plan), geometry, bias, False, grids, phases, out)
     dx, _, _ = K.conv2d_backward_naive(dy, np.zeros((3, 4, 6, 6)), w, 2, 1)
     np.testing.assert_allclose(out, dx + bias[None, :, None, None], rtol=1e-12, atol=1e-12)
 

@@ -1,7 +1,9 @@
 """The loops that NumPy cannot run fast, as Numba kernels, each beside a naive NumPy twin that the
 tests hold it to, forward and backward.
 
-    conv       convolution and transposed convolution (register tiles over flat shifted planes)
+    conv       convolution and transposed convolution (register tiles over flat shifted planes):
+               the maths and the strategy; conv_layout the copies the tiles read, conv_tiles the
+               tiles, conv_naive the NumPy twins
     pool       max pooling
     upsample   nearest-neighbour upsampling
     relu       ReLU in one pass each way
@@ -11,9 +13,9 @@ tests hold it to, forward and backward.
 """
 
 from tinyae.kernels.adam import adam_update, adam_update_naive
-from tinyae.kernels.conv import (conv2d_backward, conv2d_backward_naive, conv2d_forward, conv2d_forward_naive,
-                                 conv_transpose2d_backward, conv_transpose2d_backward_naive,
-                                 conv_transpose2d_forward, conv_transpose2d_forward_naive)
+from tinyae.kernels.conv import conv2d_backward, conv2d_forward, conv_transpose2d_backward, conv_transpose2d_forward
+from tinyae.kernels.conv_naive import (conv2d_backward_naive, conv2d_forward_naive, conv_transpose2d_backward_naive,
+                                       conv_transpose2d_forward_naive)
 from tinyae.kernels.dense import (THIN_INPUTS, dense_backward_naive, dense_forward_naive, dense_thin_backward,
                                   dense_thin_forward)
 from tinyae.kernels.pool import (maxpool2d_backward, maxpool2d_backward_naive, maxpool2d_forward,
