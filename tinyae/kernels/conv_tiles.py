@@ -23,19 +23,16 @@ _TILE = _TILE_ROWS * _TILE_COLS
 
 @njit(cache=True)
 def _grid_to_rows(grid, wph, yf, start, ho, wo, relu):
-    """yf[start + i*wo + j] = grid[i*wph + j] for j < wo, or max(that, 0) with relu: one output plane
-    out of its grid, junk columns dropped. Flat, with unsigned offsets: a slice assignment per
-    14-number row cost ~20 ns to set up, more than the copy."""
+    """yf[start + i*wo + j] = grid[i*wph + j] for j < wo, or max(that, 0) with relu (the floor lo, as
+    in _image_from_phases): one output plane out of its grid, junk columns dropped. Flat, with
+    unsigned offsets: a slice assignment per 14-number row cost ~20 ns to set up, more than the copy."""
     width = np.uint64(wo)
+    lo = yf.dtype.type(0 if relu else -np.inf)
     for i in range(ho):
         src, dst = np.uint64(i * wph), np.uint64(start + i * wo)
-        if relu:
-            for j in range(np.uint64(0), width):
-                v = grid[src + j]
-                yf[dst + j] = 0 if v < 0 else v  # a NaN stays NaN, as in relu_forward
-        else:
-            for j in range(np.uint64(0), width):
-                yf[dst + j] = grid[src + j]
+        for j in range(np.uint64(0), width):
+            v = grid[src + j]
+            yf[dst + j] = lo if v < lo else v
 
 
 @njit(parallel=True, cache=True, fastmath=_FMA)
