@@ -240,6 +240,32 @@ def test_scatter_writes_every_cell(f):
     np.testing.assert_allclose(out, dx + bias[None, :, None, None], rtol=1e-12, atol=1e-12)
 
 
+def test_grids_end_on_a_narrow_tile_where_it_fits():
+    """The gather and scatter cover a grid of q cells with 48-cell tiles and end on one 32-cell tile
+    where the rest fits in 32 (_tiles_of). The fast == naive cases above reach every ending."""
+    assert [layout._tiles_of(q) for q in (5, 32, 33, 48, 210, 224, 241)] == [
+        (0, 32), (0, 32), (1, 48), (1, 48), (4, 224), (4, 224), (5, 272)]
+    endings = set()
+    for s, p, k, h, w in CONV_CASES:
+        q = layout._Plan(h, w, k, k, s, p).q
+        endings.add("narrow only" if q <= 32 else "wide, then narrow" if 0 < q % 48 <= 32
+                    else "wide only" if q % 48 == 0 else "wide, then wide")
+    assert endings >= {"narrow only", "wide, then narrow", "wide, then wide"}
+
+
+@pytest.mark.parametrize("s", [1, 2])
+def test_conv_vae_layer_in_float32(s):
+    """The conv VAE's 64-channel 3x3 convs at 14 x 14 output (224 and 210 grid cells: 4 wide tiles
+    and a narrow one), forward and backward, in float32 against the float64 naive twin."""
+    rng = np.random.default_rng(s)
+    x, wt, b = conv_arrays(rng, 2, 64 // s, 64, 14 * s, 14 * s, 3)
+    y = K.conv2d_forward(x.astype(np.float32), wt.astype(np.float32), b.astype(np.float32), s, 1)
+    assert_all_close((y,), (K.conv2d_forward_naive(x, wt, b, s, 1),), FLOAT32, "conv2d forward")
+    dy = rng.standard_normal(y.shape)
+    got = K.conv2d_backward(dy.astype(np.float32), x.astype(np.float32), wt.astype(np.float32), s, 1)
+    assert_all_close(got, K.conv2d_backward_naive(dy, x, wt, s, 1), FLOAT32, "conv2d backward")
+
+
 # ---- the naive twins are the true derivatives ---------------------------------------------------
 
 def check_derivatives(forward, backward, arrays, rng):

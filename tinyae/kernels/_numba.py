@@ -74,7 +74,9 @@ def _stack_array(typingctx, size, dtype):
     def codegen_(context, builder, signature, args):
         item = context.get_value_type(dtype.dtype)
         return cgutils.alloca_once(builder, item, size=context.get_constant(types.int64, n))
-    return types.CPointer(dtype.dtype)(types.int64, dtype), codegen_
+    # The signature keeps the literal size: with a plain int64, two sizes would share one signature,
+    # and whichever compiled last would set the size of every tile in the process.
+    return types.CPointer(dtype.dtype)(size, dtype), codegen_
 
 
 # ----------------------------------------------------------------------------------------------

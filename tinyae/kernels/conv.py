@@ -30,8 +30,10 @@ A stride-1 conv's input gradient is the same gather run on dy with the kernel fl
 strides scatter back with the same tile shape. The weight gradient, a sum over the grid, keeps a
 6 (input rows) x 64 (output channels) tile when F is a multiple of 64, else 4 x 4 scalar sums.
 Numba has no vector type, so a tile is a small stack array that LLVM promotes to registers once
-the tile loops are unrolled (``_stack_array``); 48 and 64 columns keep that promotion reliable
-(32 did not: LLVM unrolled it too early and fell back to gathers).
+the tile loops are unrolled (``_stack_array``); 48 and 64 columns keep that promotion reliable.
+A 32-column tile works only with two rows per loop step (conv_tiles.py): with one, LLVM unrolled
+it too early and fell back to scalars or gathers. It ends a grid where 48 would overshoot: the
+14 x 14 outputs of the conv VAE compute 224 cells per plane instead of 240.
 Each layout copy (the padded phases, dy on the grid or channels last) is made for one image (or
 four) just before the sums read it, and the scatter's result is unpacked to NCHW while it is
 still in the cache: as passes over the whole batch, those copies went out to memory and the sums

