@@ -11,6 +11,7 @@ from tinyae.network import Sequential
 LAYERS = {  # name: (constructor, per-sample input shape)
     "dense thin": (lambda **kw: Dense(2, 700, **kw), (2,)),
     "dense wide": (lambda **kw: Dense(30, 9, **kw), (30,)),
+    "dense tiled": (lambda **kw: Dense(30, 32, **kw), (30,)),
     "conv": (lambda **kw: Conv2D(3, 10, **kw), (3, 6, 5)),
     "conv stride 2": (lambda **kw: Conv2D(3, 10, stride=2, padding=1, **kw), (3, 6, 5)),
     "convT stride 2": (lambda **kw: ConvTranspose2D(4, 9, stride=2, padding=1, output_padding=1, **kw), (4, 3, 5)),

@@ -444,6 +444,42 @@ def test_dense_thin_float32_and_nan():
     assert np.isnan(K.dense_thin_forward(x, w, b, True)[0]).all()  # a NaN passes the fused ReLU
 
 
+@pytest.mark.parametrize("n,k_in,m", [(1, 17, 32), (8, 8, 32), (13, 100, 64), (9, 385, 96), (16, 1031, 32),
+                                       (3, 2100, 32)])
+@pytest.mark.parametrize("relu", [False, True])
+def test_dense_tiled_matches_naive(n, k_in, m, relu):
+    """Rows past a multiple of 8 (plain loops), k's past a multiple of 8 (weight gradient), of 48
+    and of a W^T block (input gradient: 384 k's for m = 32, 96 for m = 96), and past a chunk of 1024
+    and a thread's share (forward); 32 to 96 output columns."""
+    rng = np.random.default_rng(n * 10_000 + k_in + m)
+    x, w, b = rng.standard_normal((n, k_in)), rng.standard_normal((k_in, m)), rng.standard_normal(m)
+    y = K.dense_tiled_forward(x, w, b, relu)
+    assert_all_close((y,), (K.dense_forward_naive(x, w, b, relu),), EXACT, "dense forward")
+    if relu:
+        assert 0 < (y > 0).mean() < 1
+    dy = rng.standard_normal(y.shape)
+    mask = y if relu else None
+    assert_all_close(K.dense_tiled_backward(dy, x, w, mask), K.dense_backward_naive(dy, x, w, mask), EXACT,
+                     "dense backward")
+    assert K.dense_tiled_backward(dy, x, w, mask, input_grad=False)[0] is None
+
+
+def test_dense_tiled_float32_and_nan():
+    """The conv VAE's Dense(12544 -> 32) at batch 10, in float32; a NaN in x reaches its row of y."""
+    rng = np.random.default_rng(13)
+    x, w, b, dy = (rng.standard_normal(s).astype(np.float32) for s in [(10, 12544), (12544, 32), (32,), (10, 32)])
+    wide = [a.astype(np.float64) for a in (x, w, b, dy)]
+    y = K.dense_tiled_forward(x, w, b, True)
+    assert y.dtype == np.float32
+    assert_all_close((y,), (K.dense_forward_naive(*wide[:3], True),), FLOAT32, "float32 dense")
+    got = K.dense_tiled_backward(dy, x, w, y)
+    assert all(a.dtype == np.float32 for a in got)
+    assert_all_close(got, K.dense_backward_naive(wide[3], *wide[:2], y.astype(np.float64)), FLOAT32, "float32 dense")
+    x[3, 5] = np.nan
+    y = K.dense_tiled_forward(x, w, b, True)
+    assert np.isnan(y[3]).all() and not np.isnan(np.delete(y, 3, axis=0)).any()
+
+
 @pytest.mark.parametrize("shape", [(7,), (3, 5), (2, 3, 4, 5)])
 def test_relu_fast_matches_naive(shape):
     rng = np.random.default_rng(len(shape))

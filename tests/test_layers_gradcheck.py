@@ -23,7 +23,7 @@ def away_from_zero(rng, shape):
     return x * rng.choice([-1.0, 1.0], size=shape)
 
 
-@pytest.mark.parametrize("n_in,n_out", [(1, 1), (5, 3), (7, 12)])
+@pytest.mark.parametrize("n_in,n_out", [(1, 1), (5, 3), (7, 12), (19, 32), (41, 64)])  # BLAS; the last two tiled
 @pytest.mark.parametrize("init", ["he", "glorot"])
 def test_dense(n_in, n_out, init):
     rng = np.random.default_rng(n_in * 100 + n_out)
@@ -32,7 +32,7 @@ def test_dense(n_in, n_out, init):
     assert_grads_ok(layer, rng.standard_normal((4, n_in)), rng)
 
 
-@pytest.mark.parametrize("n_in,n_out", [(2, 600), (16, 7), (17, 5)])  # thin kernel (2 column blocks), BLAS
+@pytest.mark.parametrize("n_in,n_out", [(2, 600), (16, 7), (17, 5), (17, 32)])  # thin kernel (2 column blocks), BLAS, tiled
 def test_dense_relu(n_in, n_out):
     rng = np.random.default_rng(n_in * 1000 + n_out)
     layer = Dense(n_in, n_out, rng=rng, dtype=np.float64, activation="relu")
