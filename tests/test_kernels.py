@@ -9,6 +9,7 @@ of a test run is Numba's one-time compilation.
 
 import itertools
 
+import numba
 import numpy as np
 import pytest
 
@@ -462,6 +463,20 @@ def test_dense_tiled_matches_naive(n, k_in, m, relu):
     assert_all_close(K.dense_tiled_backward(dy, x, w, mask), K.dense_backward_naive(dy, x, w, mask), EXACT,
                      "dense backward")
     assert K.dense_tiled_backward(dy, x, w, mask, input_grad=False)[0] is None
+
+
+def test_dense_tiles_are_taken_on_more_than_one_thread():
+    """n_out a multiple of 32 and more than THIN_INPUTS inputs, on 2+ threads; else NumPy's BLAS."""
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        many = numba.get_num_threads() > 1
+        assert [K.dense_tiles_pay(*shape) for shape in [(12544, 32), (17, 64), (16, 32), (784, 48)]] == [
+            many, many, False, False]
+        numba.set_num_threads(1)
+        assert not K.dense_tiles_pay(12544, 32)
+    finally:
+        numba.set_num_threads(before)
 
 
 def test_dense_tiled_float32_and_nan():

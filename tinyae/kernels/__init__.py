@@ -20,6 +20,7 @@ from tinyae.kernels.conv_naive import (conv2d_backward_naive, conv2d_forward_nai
 from tinyae.kernels.dense import (THIN_INPUTS, dense_backward_naive, dense_forward_naive, dense_thin_backward,
                                   dense_thin_forward)
 from tinyae.kernels.dense_tiles import TILE_OUTPUTS, dense_tiled_backward, dense_tiled_forward
+from tinyae.kernels.dense_tiles import tiles_pay as dense_tiles_pay
 from tinyae.kernels.pool import (maxpool2d_backward, maxpool2d_backward_naive, maxpool2d_forward,
                                  maxpool2d_forward_naive)
 from tinyae.kernels.relu import relu_backward, relu_backward_naive, relu_forward, relu_forward_naive
@@ -29,7 +30,7 @@ from tinyae.kernels.upsample import (upsample2d_backward, upsample2d_backward_na
 __all__ = ["conv2d_forward", "conv2d_backward", "conv_transpose2d_forward", "conv_transpose2d_backward",
            "maxpool2d_forward", "maxpool2d_backward", "upsample2d_forward", "upsample2d_backward",
            "relu_forward", "relu_backward", "adam_update", "dense_thin_forward", "dense_thin_backward", "THIN_INPUTS",
-           "dense_tiled_forward", "dense_tiled_backward", "TILE_OUTPUTS",
+           "dense_tiled_forward", "dense_tiled_backward", "dense_tiles_pay", "TILE_OUTPUTS",
            "conv2d_forward_naive", "conv2d_backward_naive", "conv_transpose2d_forward_naive",
            "conv_transpose2d_backward_naive", "maxpool2d_forward_naive", "maxpool2d_backward_naive",
            "upsample2d_forward_naive", "upsample2d_backward_naive", "relu_forward_naive", "relu_backward_naive",

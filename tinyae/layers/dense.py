@@ -9,8 +9,9 @@ Backward, for upstream gradient dy = dL/dy of shape (N, n_out):
 Where the products run:
   * at most kernels.THIN_INPUTS inputs (a decoder's first layer, reading a small latent):
     tinyae.kernels.dense, all of the above in one pass over y each way;
-  * n_out a multiple of kernels.TILE_OUTPUTS (32): tinyae.kernels.dense_tiles, register tiles
-    over Numba's threads (the conv VAE's Dense(12544 -> 32): 2.8 -> 1.5 ms of products a step);
+  * n_out a multiple of kernels.TILE_OUTPUTS (32), on more than one thread
+    (kernels.dense_tiles_pay): tinyae.kernels.dense_tiles, register tiles over Numba's threads
+    (the conv VAE's Dense(12544 -> 32): 4.2 -> 2.5 ms a training step, forward and backward);
   * otherwise NumPy's BLAS, on one thread (tinyae/blas.py).
 """
 
@@ -65,7 +66,7 @@ class Dense(Layer):
             return dz @ self.params["W"].T if input_grad else None
 
     def _tiled(self):
-        return self.n_in > kernels.THIN_INPUTS and self.n_out % kernels.TILE_OUTPUTS == 0
+        return kernels.dense_tiles_pay(self.n_in, self.n_out)
 
     def output_shape(self, in_shape):
         return (self.n_out,)
