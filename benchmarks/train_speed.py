@@ -20,8 +20,9 @@ Also measured: Numba's first-call compile time with an empty cache and with a wa
     python benchmarks/train_speed.py --models a,b --steps 50 --batch 64 --profile
     NUMBA_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/train_speed.py   # one core each
 
-Threads: PyTorch gets Numba's thread count; tinyae's Dense layers run NumPy's OpenBLAS on one thread
-(tinyae/blas.py). ``import tinyae`` also makes glibc keep freed memory for reuse (tinyae/memory.py),
+Threads: PyTorch gets Numba's thread count. tinyae's Dense layers with n_out a multiple of 32 run on
+Numba's threads (tinyae/kernels/dense_tiles.py); its other Dense layers, and all of them on one
+thread, run NumPy's OpenBLAS on one thread (tinyae/blas.py). ``import tinyae`` also makes glibc keep freed memory for reuse (tinyae/memory.py),
 which PyTorch, in the same process, benefits from too; TINYAE_KEEP_MEMORY=0 compares without it.
 On a machine shared with other jobs, wall-clock times swing with their load; the CPU-time column
 (process CPU seconds per step) is steadier, and exact for one thread.

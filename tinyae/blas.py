@@ -6,6 +6,8 @@ the two pools fight over the cores. Measured on the conv VAE of benchmarks/train
 128, float32, 2 cores): 416 training images/s with OpenBLAS on 2 threads, 714 with 1. The Dense
 layers' products are small next to the convs (and on the dense-only autoencoder one thread was as
 fast as two), so tinyae runs them on one thread and gives the user's setting back afterwards.
+Dense layers whose n_out is a multiple of 32 split their products over Numba's own threads
+instead, when there are two or more (tinyae/kernels/dense_tiles.py).
 
 This reaches NumPy's own OpenBLAS through its thread-count functions. With another BLAS (MKL,
 Accelerate) the functions are not found and nothing changes.

@@ -65,13 +65,19 @@ batch 128, 2 threads, machine quiet:
     against 7.06 (caches flushed).
   * Other tiles for the forward, same layer: vectors along the output channels (7 grid cells x 64
     channels, no junk columns at all) 6.2 ms against the 8 x 48 tile's 5.5 (one register short:
-    a spill in every step); 4 x 112 and 2 x 224 (no rounding of 224 cells up to 240) 8.3 and
-    13.1 ms; 8 x 32 161 ms (gathers, as above).
+    a spill in every step); 5 cells x 64 channels, which fits the registers, 5.97 against 5.75
+    (its 147 KB of weights stream from the L2 cache for every tile; summing 96 rows at a time
+    to keep them in L1 made it slower, 7.6 ms); 4 x 112 and 2 x 224 (no rounding of 224 cells
+    up to 240) 8.3 and 13.1 ms; 8 x 32, one row per step, 161 ms (gathers, as above). What did
+    pay: ending each grid on an 8 x 32 tile (two rows per step) where the rest fits, 6.12 ->
+    5.75 ms.
 PyTorch (oneDNN's hand-written AVX-512 kernels) runs that layer at ~385 GFLOP/s (4.8 ms). Per layer
 of the tutorial's models, forward / input gradient / weight gradient in ms, tinyae vs PyTorch
 (best of 5, building the padded copies included, each layer alone, not in a training step):
-64 -> 64 at 14x14: 6.1 / 6.1 / 5.7 vs 4.7 / 5.2 / 4.8; 32 -> 64 stride 2: 4.0 / 5.4 / 3.5 vs
-2.8 / 4.9 / 3.3; the thin last layer 64 -> 1 at 28x28: 2.0 / 1.7 / 2.1 vs 5.4 / 6.1 / 5.8.
+64 -> 64 at 14x14: 5.8 / 5.8 / 5.3 vs 4.7 / 5.2 / 4.8; 32 -> 64 stride 2: 3.8 / 5.3 / 3.6 vs
+2.8 / 4.9 / 3.3; the thin last layer 64 -> 1 at 28x28: 2.0 / 1.6 / 2.1 vs 5.4 / 6.0 / 5.8.
+Of the stride-2 scatter's 5.1 ms alone, 1.1 go to its copies (dy onto the grid, clearing the
+phases, unpacking them), the rest to the tiles and their adds into the phases.
 For stride 2, computing the input gradient one output phase at a time (four stride-1 gathers with
 2x2, 2x1, 1x2 and 1x1 sub-kernels) measured 5.7 ms against the scatter's 6.6 alone, but no faster
 in the training step: the phases' sums are short (64 to 256 rows). Not kept. Neither was the
