@@ -65,9 +65,11 @@ batch 128, 2 threads, machine quiet:
     against 7.06 (caches flushed).
   * Other tiles for the forward, same layer: vectors along the output channels (7 grid cells x 64
     channels, no junk columns at all) 6.2 ms against the 8 x 48 tile's 5.5 (one register short:
-    a spill in every step); 5 cells x 64 channels, which fits the registers, 5.97 against 5.75
-    (its 147 KB of weights stream from the L2 cache for every tile; summing 96 rows at a time
-    to keep them in L1 made it slower, 7.6 ms); 4 x 112 and 2 x 224 (no rounding of 224 cells
+    a spill in every step); 5 cells x 64 channels, which fits the registers, 5.97 to 6.6 against
+    5.75 (its 147 KB of weights stream from the L2 cache for every tile; summing a block of rows
+    at a time through a channels-last scratch, to keep them in L1, was slower still), though on
+    the stride-2 layer, with half the weights, it ran 3.62 against 3.89 ms (a lead for a stride-2
+    path that reads x without the phase split); 4 x 112 and 2 x 224 (no rounding of 224 cells
     up to 240) 8.3 and 13.1 ms; 8 x 32, one row per step, 161 ms (gathers, as above). What did
     pay: ending each grid on an 8 x 32 tile (two rows per step) where the rest fits, 6.12 ->
     5.75 ms.
