@@ -152,16 +152,10 @@ def _input_grad(dz, w, scratch, dx):
                             d = dz[i0 + a, j]
                             for c in range(_IN_COLS):
                                 acc[a, c] += d * ws[c]
-                    if c0 + _IN_COLS <= width:
-                        for a in range(_ROWS):
-                            o = np.uint64((i0 + a) * k_in + k0 + c0)
-                            for c in range(_IN_COLS):
-                                dxf[o + np.uint64(c)] = acc[a, c]
-                    else:
-                        for a in range(_ROWS):
-                            o = np.uint64((i0 + a) * k_in + k0 + c0)
-                            for c in range(width - c0):
-                                dxf[o + np.uint64(c)] = acc[a, c]
+                    for a in range(_ROWS):
+                        o = np.uint64((i0 + a) * k_in + k0 + c0)
+                        for c in range(min(_IN_COLS, width - c0)):
+                            dxf[o + np.uint64(c)] = acc[a, c]
             for i in range(n_tiled, n):  # the last N % 8 rows
                 di = dx[i, k0:k0 + width]
                 di[:] = 0
