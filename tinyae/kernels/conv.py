@@ -101,7 +101,7 @@ import numba
 import numpy as np
 
 from tinyae.errors import ShapeError
-from tinyae.kernels._numba import _check_array, _check_same_dtype, _threads_for
+from tinyae.kernels._numba import _check_array, _check_same_dtype, _empty_aligned, _threads_for
 from tinyae.kernels.conv_layout import (_plan_for, _round_up, _rows_by_channel, _rows_by_tap, _to_phases,
                                         _weights_by_channel, _weights_by_tap)
 from tinyae.kernels.conv_naive import _conv_out_size, _transpose_out_size
@@ -162,7 +162,7 @@ def _conv_backward_input(dy, w, h, wd, s, p, bias, relu=False):
         return _conv_forward(dy, flipped, bias, 1, kh - 1 - p, relu=relu)
     plan = _plan_for(h, wd, kh, kw, s, p)
     n_slices = min(n, numba.get_num_threads())
-    grids = np.empty((n_slices, f, plan.q_tiles), dtype=dy.dtype)
+    grids = _empty_aligned((n_slices, f, plan.q_tiles), dy.dtype)
     phases = np.empty((n_slices, plan.flat_length(_round_up(c, 8))), dtype=dy.dtype)
     dx = np.empty((n, c, h, wd), dtype=dy.dtype)
     scatter = _scatter if f >= _TILE_ROWS else _scatter_thin
@@ -185,13 +185,13 @@ def _conv_backward_weights(dy, x, kh, kw, s, p, xf=None):
         row_offset = np.zeros(_round_up(n_rows, _WIDE_ROWS), dtype=np.int64)
         row_offset[:n_rows] = _rows_by_channel(c, plan)[:n_rows]
         parts = np.zeros((n_slices, len(row_offset), f), dtype=x.dtype)
-        scratch = np.empty((n_slices, _WIDE_IMAGES, plan.ho * plan.wo, f), dtype=dy.dtype)
+        scratch = _empty_aligned((n_slices, _WIDE_IMAGES, plan.ho * plan.wo, f), dy.dtype)
         _correlate_grads_wide(dy, xf, row_offset, plan.wph, n_slices, parts, scratch)
         # (R6, F) -> (C*T, F) -> (F, C*T) -> (F, C, kh, kw)
         return np.ascontiguousarray(parts.sum(axis=0)[:n_rows].T).reshape(f, c, kh, kw)
     row_offset = _rows_by_channel(c, plan)
     parts = np.zeros((n_slices, f, len(row_offset)), dtype=x.dtype)
-    grids = np.empty((n_slices, f, plan.q_tiles), dtype=dy.dtype)
+    grids = _empty_aligned((n_slices, f, plan.q_tiles), dy.dtype)
     _correlate_grads(dy, xf, row_offset, plan.wph, plan.q, parts, grids)
     # (F, R4) -> (F, C*T) -> (F, C, kh, kw)
     return parts.sum(axis=0)[:, :n_rows].reshape(f, c, kh, kw)
