@@ -35,9 +35,12 @@ A 32-column tile works only with two rows per loop step (conv_tiles.py): with on
 it too early and fell back to scalars or gathers. It ends a grid where 48 would overshoot: the
 14 x 14 outputs of the conv VAE compute 224 cells per plane instead of 240.
 Each layout copy (the padded phases, dy on the grid or channels last) is made for one image (or
-four) just before the sums read it, and the scatter's result is unpacked to NCHW while it is
-still in the cache: as passes over the whole batch, those copies went out to memory and the sums
-read them back from there (the stride-2 forward: 4.3 -> 3.3 ms of sums in the training step).
+four) just before the sums read it, into a buffer of the thread's own that stays in its L2 cache,
+and the scatter's result is unpacked to NCHW while it is still there: as passes over the whole
+batch, those copies went out to memory and the sums read them back from there (the stride-2
+forward: 4.3 -> 3.3 ms of sums in the training step). So the forward's phases of x are not kept
+for the weight gradient, which builds them again: kept, for the whole batch, they made the same
+round trip to memory (the conv VAE's step: 76.5 ms with them kept, 71.4 ms built twice).
 With relu=True the kernels write max(y, 0) as they write y, and a ReLU's backward is one pass
 that also sums the bias gradient (_relu_grad_sums).
 
@@ -102,7 +105,7 @@ import numpy as np
 
 from tinyae.errors import ShapeError
 from tinyae.kernels._numba import _check_array, _check_same_dtype, _empty_aligned, _threads_for
-from tinyae.kernels.conv_layout import (_plan_for, _round_up, _rows_by_channel, _rows_by_tap, _to_phases,
+from tinyae.kernels.conv_layout import (_plan_for, _round_up, _rows_by_channel, _rows_by_tap,
                                         _weights_by_channel, _weights_by_tap)
 from tinyae.kernels.conv_naive import _conv_out_size, _transpose_out_size
 from tinyae.kernels.conv_tiles import (_TILE_ROWS, _WIDE_COLS, _WIDE_IMAGES, _WIDE_ROWS, _channel_sums,
@@ -124,21 +127,18 @@ def _check_conv_args(x, w, stride, padding, x_channels_axis=1, w_channels_axis=1
 # The three conv maps, in terms of the correlations (conv_tiles.py)
 # ----------------------------------------------------------------------------------------------
 
-def _phases_of(x, plan):
-    """x (N, C, H, W) -> flat phases (N, plan.flat_length(C)), zero in the padding."""
-    xf = np.empty((x.shape[0], plan.flat_length(x.shape[1])), dtype=x.dtype)
-    _to_phases(x, plan.s, plan.p, plan.hph, plan.wph, plan.length, xf)
-    return xf
+def _slices(n):
+    """How many batch slices the kernels split n images into: one per thread."""
+    return max(1, min(n, numba.get_num_threads()))
 
 
-def _conv_forward(x, w, b, s, p, xf=None, relu=False):
-    """The conv of x (then max(., 0) if relu). xf: a buffer of plan.flat_length(C) cells per image
-    that receives x's flat phases, for a caller that keeps them; a new one if None."""
+def _conv_forward(x, w, b, s, p, relu=False):
+    """The conv of x (then max(., 0) if relu)."""
     n, c, h, wd = x.shape
     f, _, kh, kw = w.shape
     plan = _plan_for(h, wd, kh, kw, s, p)
     row_offset = _rows_by_channel(c, plan)
-    xf = np.empty((n, plan.flat_length(c)), dtype=x.dtype) if xf is None else xf
+    xf = np.empty((_slices(n), plan.flat_length(c)), dtype=x.dtype)
     y = np.empty((n, f, plan.ho, plan.wo), dtype=x.dtype)
     _gather(x, (s, p, plan.hph, plan.wph, plan.length), xf, _weights_by_channel(w, len(row_offset)), b, row_offset,
             relu, y)
@@ -161,7 +161,7 @@ def _conv_backward_input(dy, w, h, wd, s, p, bias, relu=False):
         flipped = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))  # (F, C, kh, kw) -> (C, F, kh, kw)
         return _conv_forward(dy, flipped, bias, 1, kh - 1 - p, relu=relu)
     plan = _plan_for(h, wd, kh, kw, s, p)
-    n_slices = min(n, numba.get_num_threads())
+    n_slices = _slices(n)
     grids = _empty_aligned((n_slices, f, plan.q_tiles), dy.dtype)
     phases = np.empty((n_slices, plan.flat_length(_round_up(c, 8))), dtype=dy.dtype)
     dx = np.empty((n, c, h, wd), dtype=dy.dtype)
@@ -171,35 +171,35 @@ def _conv_backward_input(dy, w, h, wd, s, p, bias, relu=False):
     return dx
 
 
-def _conv_backward_weights(dy, x, kh, kw, s, p, xf=None):
-    """dw (F, C, kh, kw) = sum over images and outputs of dy times the input window of each tap.
-
-    xf: x's flat phases when the caller already has them."""
+def _conv_backward_weights(dy, x, kh, kw, s, p):
+    """dw (F, C, kh, kw) = sum over images and outputs of dy times the input window of each tap."""
     n, c, h, wd = x.shape
     f = dy.shape[1]
     plan = _plan_for(h, wd, kh, kw, s, p)
-    xf = _phases_of(x, plan) if xf is None else xf
-    n_slices = min(n, numba.get_num_threads())
+    geometry = (s, p, plan.hph, plan.wph, plan.length)
+    n_slices = _slices(n)
     n_rows = c * kh * kw
     if f % _WIDE_COLS == 0:
         row_offset = np.zeros(_round_up(n_rows, _WIDE_ROWS), dtype=np.int64)
         row_offset[:n_rows] = _rows_by_channel(c, plan)[:n_rows]
         parts = np.zeros((n_slices, len(row_offset), f), dtype=x.dtype)
         scratch = _empty_aligned((n_slices, _WIDE_IMAGES, plan.ho * plan.wo, f), dy.dtype)
-        _correlate_grads_wide(dy, xf, row_offset, plan.wph, n_slices, parts, scratch)
+        xf = np.empty((n_slices, _WIDE_IMAGES, plan.flat_length(c)), dtype=x.dtype)
+        _correlate_grads_wide(dy, x, geometry, row_offset, n_slices, parts, scratch, xf)
         # (R6, F) -> (C*T, F) -> (F, C*T) -> (F, C, kh, kw)
         return np.ascontiguousarray(parts.sum(axis=0)[:n_rows].T).reshape(f, c, kh, kw)
     row_offset = _rows_by_channel(c, plan)
     parts = np.zeros((n_slices, f, len(row_offset)), dtype=x.dtype)
     grids = _empty_aligned((n_slices, f, plan.q_tiles), dy.dtype)
-    _correlate_grads(dy, xf, row_offset, plan.wph, plan.q, parts, grids)
+    xf = np.empty((n_slices, plan.flat_length(c)), dtype=x.dtype)
+    _correlate_grads(dy, x, geometry, row_offset, plan.q, parts, grids, xf)
     # (F, R4) -> (F, C*T) -> (F, C, kh, kw)
     return parts.sum(axis=0)[:, :n_rows].reshape(f, c, kh, kw)
 
 
 def _bias_grad(dy):
     n, f, ho, wo = dy.shape
-    parts = np.zeros((min(max(n, 1), numba.get_num_threads()), f))
+    parts = np.zeros((_slices(n), f))
     _channel_sums(dy.reshape(n, f, ho * wo), parts)  # (N, F, Ho, Wo) -> (N, F, Ho*Wo)
     return parts.sum(axis=0).astype(dy.dtype)
 
@@ -212,7 +212,7 @@ def _grad_before_relu(dy, y):
         raise ShapeError(f"expected the forward output y as {dy.dtype} {dy.shape} like dy, got "
                          f"{getattr(y, 'dtype', type(y).__name__)} {getattr(y, 'shape', '')}")
     n, f, ho, wo = dy.shape
-    dz, parts = np.empty_like(dy), np.zeros((min(max(n, 1), numba.get_num_threads()), f))
+    dz, parts = np.empty_like(dy), np.zeros((_slices(n), f))
     _relu_grad_sums(dy.reshape(n, f, ho * wo), np.ascontiguousarray(y).reshape(n, f, ho * wo),
                     dz.reshape(n, f, ho * wo), parts)  # (N, F, Ho, Wo) -> (N, F, Ho*Wo)
     return dz, parts.sum(axis=0).astype(dy.dtype)
@@ -222,18 +222,9 @@ def _grad_before_relu(dy, y):
 # Public API (called by tinyae.layers)
 # ----------------------------------------------------------------------------------------------
 
-def _cached_phases(cache, x, kh, kw, s, p):
-    """x's flat phases from a conv2d_forward cache, if it holds those of this very array and geometry."""
-    if cache is None or cache.get("x") is not x or cache.get("geometry") != (kh, kw, s, p):
-        return None
-    return cache["x_phases"]
-
-
-def conv2d_forward(x, w, b, stride, padding, cache=None, relu=False):
+def conv2d_forward(x, w, b, stride, padding, relu=False):
     """y (N, F, Ho, Wo) = conv of x (N, C, H, W) with w (F, C, kh, kw), plus b (F,); max(y, 0) if relu.
 
-    cache: a dict that keeps x's flat padded phases, a copy as large as x, for conv2d_backward
-    given the same dict and the same x (unchanged), which then need not build them again.
     relu applies the ReLU as y is written, which spares a pass over y (see tinyae.layers.conv)."""
     _check_conv_args(x, w, stride, padding)
     _check_array("b", b, 1)
@@ -243,20 +234,14 @@ def conv2d_forward(x, w, b, stride, padding, cache=None, relu=False):
     s, p = int(stride), int(padding)
     ho, wo = _conv_out_size(x.shape[2], w.shape[2], s, p), _conv_out_size(x.shape[3], w.shape[3], s, p)
     with _threads_for(x.shape[0] * w.size * ho * wo):
-        if cache is None:
-            return _conv_forward(x, w, b, s, p, relu=bool(relu))
-        plan = _plan_for(x.shape[2], x.shape[3], w.shape[2], w.shape[3], s, p)
-        xf = np.empty((x.shape[0], plan.flat_length(x.shape[1])), dtype=x.dtype)  # the forward fills it
-        y = _conv_forward(x, w, b, s, p, xf, bool(relu))
-        cache.update(x=given, geometry=(w.shape[2], w.shape[3], s, p), x_phases=xf)
-        return y
+        return _conv_forward(x, w, b, s, p, relu=bool(relu))
 
 
-def conv2d_backward(dy, x, w, stride, padding, input_grad=True, cache=None, y=None):
+def conv2d_backward(dy, x, w, stride, padding, input_grad=True, y=None):
     """(dx, dw, db) of conv2d_forward for upstream gradient dy (N, F, Ho, Wo); dx is None without input_grad.
 
-    cache: the dict given to conv2d_forward with this x. y: the output of a forward with relu=True,
-    whose mask y > 0 is applied to dy first (dy is then the gradient after the ReLU)."""
+    y: the output of a forward with relu=True, whose mask y > 0 is applied to dy first (dy is then
+    the gradient after the ReLU)."""
     _check_conv_args(x, w, stride, padding)
     _check_array("dy", dy, 4)
     _check_same_dtype(dy=dy, x=x, w=w)
@@ -265,14 +250,13 @@ def conv2d_backward(dy, x, w, stride, padding, input_grad=True, cache=None, y=No
     expected = (x.shape[0], f, _conv_out_size(x.shape[2], kh, s, p), _conv_out_size(x.shape[3], kw, s, p))
     if dy.shape != expected:
         raise ShapeError(f"conv2d_backward: expected dy of shape {expected}, got {dy.shape}")
-    xf = _cached_phases(cache, x, kh, kw, s, p)
     dy, x, w = np.ascontiguousarray(dy), np.ascontiguousarray(x), np.ascontiguousarray(w)
     with _threads_for(dy.shape[0] * w.size * dy.shape[2] * dy.shape[3]):
         dy, db = _grad_before_relu(dy, y)
         dx = None
         if input_grad:
             dx = _conv_backward_input(dy, w, x.shape[2], x.shape[3], s, p, np.zeros(x.shape[1], dtype=x.dtype))
-        dw = _conv_backward_weights(dy, x, kh, kw, s, p, xf)
+        dw = _conv_backward_weights(dy, x, kh, kw, s, p)
     return dx, dw, db
 
 
@@ -310,10 +294,6 @@ def conv_transpose2d_backward(dy, x, w, stride, padding, output_padding, input_g
     dy, x, w = np.ascontiguousarray(dy), np.ascontiguousarray(x), np.ascontiguousarray(w)
     with _threads_for(x.shape[0] * w.size * x.shape[2] * x.shape[3]):
         dy, db = _grad_before_relu(dy, y)
-        dx, dyf = None, None
-        if input_grad:  # the forward conv of dy also writes dy's flat phases, which dw then reads
-            plan = _plan_for(dy.shape[2], dy.shape[3], kh, kw, s, p)
-            dyf = np.empty((dy.shape[0], plan.flat_length(dy.shape[1])), dtype=dy.dtype)
-            dx = _conv_forward(dy, w, np.zeros(c_in, dtype=dy.dtype), s, p, dyf)
-        dw = _conv_backward_weights(x, dy, kh, kw, s, p, xf=dyf)  # (C_in, C_out, kh, kw), the layout of w
+        dx = _conv_forward(dy, w, np.zeros(c_in, dtype=dy.dtype), s, p) if input_grad else None
+        dw = _conv_backward_weights(x, dy, kh, kw, s, p)  # (C_in, C_out, kh, kw), the layout of w
     return dx, dw, db

@@ -9,7 +9,7 @@ sums read the copy); flat views and unsigned offsets let LLVM vectorize them.
 import functools
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from tinyae.kernels.conv_naive import _conv_out_size
 
@@ -156,15 +156,6 @@ def _image_to_phases_s2(xn, c_in, h, w, p, hph, wph, length, o):
                     o[de + half] = xn[src + np.uint64(w - 1)]
         o[c * length + 4 * plane:(c + 1) * length] = 0
     o[c_in * length:] = 0
-
-
-@njit(parallel=True, cache=True)
-def _to_phases(x, s, p, hph, wph, length, out):
-    """out[n] = the flat phases of image n (_image_to_phases), in parallel over the images."""
-    n_img, c_in, h, w = x.shape
-    xs = x.reshape(n_img, c_in * h * w)  # (N, C, H, W) -> (N, C*H*W)
-    for n in prange(n_img):
-        _image_to_phases(xs[n], c_in, h, w, s, p, hph, wph, length, out[n])
 
 
 @njit(cache=True)

@@ -41,19 +41,21 @@ def _grid_to_rows(grid, wph, yf, start, ho, wo, relu):
 
 @njit(parallel=True, cache=True, fastmath=_FMA)
 def _gather(x, geometry, xf, wb, bias, row_offset, relu, y):
-    """y[n, f, i, j] = bias[f] + sum_r wb[f // 8, r, f % 8] * xf[n, row_offset[r] + i*wph + j]
+    """y[n, f, i, j] = bias[f] + sum_r wb[f // 8, r, f % 8] * xn[row_offset[r] + i*wph + j],  xn = x[n]'s flat phases
 
     and then y = max(y, 0) if relu: the ReLU that follows a layer, applied as y is written.
     The forward correlation. x (N, C, H, W); geometry = (s, p, hph, wph, length), x's _Plan; xf
-    (N, M) a buffer for the flat phases of each image, wb (F8/8, R4, 8), bias (F,), y (N, F, Ho, Wo).
-    Each image's phases xf[n] are written from x[n] (_image_to_phases) just before its sums read
-    them, while they are in the L2 cache. Built in a pass of their own over the batch (15 MB for
-    the conv VAE's stride-2 layer), they were back in memory by then, and the sums, which read
-    them once per 8 output channels, took 4.3 ms in the training step against 3.3 ms with x warm.
+    (slices, M) a buffer per batch slice (one per thread), wb (F8/8, R4, 8), bias (F,), y (N, F,
+    Ho, Wo). Each slice takes its images in turn: x[n]'s phases are written into the slice's
+    buffer (_image_to_phases) just before the sums read them, and stay in that core's L2 cache.
+    Built in a pass of their own over the batch (15 MB for the conv VAE's stride-2 layer), they
+    were back in memory by then (its sums: 4.3 ms in the training step against 3.3 ms). Kept for
+    the whole batch, so that the weight gradient could reuse them, they still cost a trip to
+    memory and back: the weight gradient now builds them again, the same way, and the conv VAE's
+    step went from 76.5 to 71.4 ms.
     The sums run over the grid q = i*wph + j in whole tiles, Q = Ho*wph rounded up (_tiles_of),
-    so xf must be long enough to read Q cells past every row offset; y C-contiguous. Each image
-    fills a small grid of 8 rows, in cache, and copies its valid cells (j < Wo) out to y. Parallel
-    over images.
+    so a buffer must be long enough to read Q cells past every row offset; y C-contiguous. Each
+    image fills a small grid of 8 rows, in cache, and copies its valid cells (j < Wo) out to y.
     """
     n_img, n_out, ho, wo = y.shape
     s, p, hph, wph, length = geometry
@@ -63,57 +65,59 @@ def _gather(x, geometry, xf, wb, bias, row_offset, relu, y):
     n_rows = wb.shape[1]
     n_tiled = n_out - n_out % _TILE_ROWS
     yf = y.reshape(-1)  # (N, F, Ho, Wo) -> flat, for _grid_to_rows
-    for n in prange(n_img):
-        xn = xf[n]
-        _image_to_phases(xs[n], c_in, h, w, s, p, hph, wph, length, xn)
+    n_slices = xf.shape[0]
+    for t in prange(n_slices):
+        xn = xf[t]
         acc = carray(_stack_array(_TILE, xf.dtype), (_TILE_ROWS, _TILE_COLS))
         acc_narrow = carray(_stack_array(_NARROW_TILE, xf.dtype), (_TILE_ROWS, _NARROW_COLS))
         grid = np.empty((_TILE_ROWS, n_q), dtype=xf.dtype)
-        for f0 in range(0, n_tiled, _TILE_ROWS):
-            weights = wb[f0 // _TILE_ROWS]
-            for q0 in range(0, n_wide * _TILE_COLS, _TILE_COLS):
-                for a in range(_TILE_ROWS):
-                    for k in range(_TILE_COLS):
-                        acc[a, k] = 0
-                for r in range(n_rows):
-                    o, ws = np.uint64(row_offset[r] + q0), weights[r]  # unsigned: see _correlate_grads_wide
+        for n in range(t * n_img // n_slices, (t + 1) * n_img // n_slices):
+            _image_to_phases(xs[n], c_in, h, w, s, p, hph, wph, length, xn)
+            for f0 in range(0, n_tiled, _TILE_ROWS):
+                weights = wb[f0 // _TILE_ROWS]
+                for q0 in range(0, n_wide * _TILE_COLS, _TILE_COLS):
                     for a in range(_TILE_ROWS):
                         for k in range(_TILE_COLS):
-                            acc[a, k] += ws[a] * xn[o + np.uint64(k)]
-                for a in range(_TILE_ROWS):
-                    gs, ba = grid[a, q0:], bias[f0 + a]
-                    for k in range(_TILE_COLS):
-                        gs[k] = acc[a, k] + ba
-            q0 = n_wide * _TILE_COLS
-            if q0 < n_q:  # the last cells, on the narrow tile (see the module docstring)
-                for a in range(_TILE_ROWS):
-                    for k in range(_NARROW_COLS):
-                        acc_narrow[a, k] = 0
-                for r in range(n_rows):
-                    o, ws = np.uint64(row_offset[r] + q0), weights[r]
-                    for a in range(0, _TILE_ROWS, 2):
-                        w0, w1 = ws[a], ws[a + 1]
+                            acc[a, k] = 0
+                    for r in range(n_rows):
+                        o, ws = np.uint64(row_offset[r] + q0), weights[r]  # unsigned: see _correlate_grads_wide
+                        for a in range(_TILE_ROWS):
+                            for k in range(_TILE_COLS):
+                                acc[a, k] += ws[a] * xn[o + np.uint64(k)]
+                    for a in range(_TILE_ROWS):
+                        gs, ba = grid[a, q0:], bias[f0 + a]
+                        for k in range(_TILE_COLS):
+                            gs[k] = acc[a, k] + ba
+                q0 = n_wide * _TILE_COLS
+                if q0 < n_q:  # the last cells, on the narrow tile (see the module docstring)
+                    for a in range(_TILE_ROWS):
                         for k in range(_NARROW_COLS):
-                            v = xn[o + np.uint64(k)]
-                            acc_narrow[a, k] += w0 * v
-                            acc_narrow[a + 1, k] += w1 * v
+                            acc_narrow[a, k] = 0
+                    for r in range(n_rows):
+                        o, ws = np.uint64(row_offset[r] + q0), weights[r]
+                        for a in range(0, _TILE_ROWS, 2):
+                            w0, w1 = ws[a], ws[a + 1]
+                            for k in range(_NARROW_COLS):
+                                v = xn[o + np.uint64(k)]
+                                acc_narrow[a, k] += w0 * v
+                                acc_narrow[a + 1, k] += w1 * v
+                    for a in range(_TILE_ROWS):
+                        gs, ba = grid[a, q0:], bias[f0 + a]
+                        for k in range(_NARROW_COLS):
+                            gs[k] = acc_narrow[a, k] + ba
                 for a in range(_TILE_ROWS):
-                    gs, ba = grid[a, q0:], bias[f0 + a]
-                    for k in range(_NARROW_COLS):
-                        gs[k] = acc_narrow[a, k] + ba
-            for a in range(_TILE_ROWS):
-                _grid_to_rows(grid[a], wph, yf, ((n * n_out + f0 + a) * ho) * wo, ho, wo, relu)
-        g0 = grid[0]
-        for f in range(n_tiled, n_out):  # the last F % 8 rows, one at a time, 4 input rows per pass
-            g0[:] = bias[f]
-            for r in range(0, n_rows, 4):
-                o0, o1, o2, o3 = row_offset[r], row_offset[r + 1], row_offset[r + 2], row_offset[r + 3]
-                x0, x1, x2, x3 = xn[o0:o0 + n_q], xn[o1:o1 + n_q], xn[o2:o2 + n_q], xn[o3:o3 + n_q]
-                ws = wb[f // _TILE_ROWS, r:r + 4, f % _TILE_ROWS]
-                w0, w1, w2, w3 = ws[0], ws[1], ws[2], ws[3]
-                for q in range(n_q):
-                    g0[q] = g0[q] + w0 * x0[q] + w1 * x1[q] + w2 * x2[q] + w3 * x3[q]
-            _grid_to_rows(g0, wph, yf, ((n * n_out + f) * ho) * wo, ho, wo, relu)
+                    _grid_to_rows(grid[a], wph, yf, ((n * n_out + f0 + a) * ho) * wo, ho, wo, relu)
+            g0 = grid[0]
+            for f in range(n_tiled, n_out):  # the last F % 8 rows, one at a time, 4 input rows per pass
+                g0[:] = bias[f]
+                for r in range(0, n_rows, 4):
+                    o0, o1, o2, o3 = row_offset[r], row_offset[r + 1], row_offset[r + 2], row_offset[r + 3]
+                    x0, x1, x2, x3 = xn[o0:o0 + n_q], xn[o1:o1 + n_q], xn[o2:o2 + n_q], xn[o3:o3 + n_q]
+                    ws = wb[f // _TILE_ROWS, r:r + 4, f % _TILE_ROWS]
+                    w0, w1, w2, w3 = ws[0], ws[1], ws[2], ws[3]
+                    for q in range(n_q):
+                        g0[q] = g0[q] + w0 * x0[q] + w1 * x1[q] + w2 * x2[q] + w3 * x3[q]
+                _grid_to_rows(g0, wph, yf, ((n * n_out + f) * ho) * wo, ho, wo, relu)
 
 
 @njit(parallel=True, cache=True, fastmath=_FMA)
@@ -209,26 +213,31 @@ def _scatter_thin(dy, wb, row_offset, geometry, bias, relu, grids, phases, out):
 
 
 @njit(parallel=True, cache=True, fastmath=_FMA_SUMS)
-def _correlate_grads(dy, xf, row_offset, wph, q_len, parts, grids):
-    """parts[k, f, r] = sum over the images n of batch slice k, and q, of dyg[f, q] * xf[n, row_offset[r] + q],
-    dyg = dy[n] on the grid (_image_to_grid), laid out in grids[k] (slices, F, Q) just before the
-    sums read it (as a pass of its own over the batch it went out to memory and back: 0.9 ms for
-    the conv VAE's first layer).
+def _correlate_grads(dy, x, geometry, row_offset, q_len, parts, grids, xf):
+    """parts[k, f, r] = sum over the images n of batch slice k, and q, of dyg[f, q] * xn[row_offset[r] + q],
+    dyg = dy[n] on the grid (_image_to_grid) and xn = x[n]'s flat phases (_image_to_phases, geometry
+    = (s, p, hph, wph, length) of x's _Plan), laid out in grids[k] (slices, F, Q) and xf[k]
+    (slices, M) just before the sums read them (as a pass of its own over the batch, the grid went
+    out to memory and back: 0.9 ms for the conv VAE's first layer; the phases: see _gather).
 
     The caller adds the slices: dw = parts.sum(0). Each thread owns one slice of the batch and its
     own partial sums, so no two threads add into the same cell.
     """
-    n_img, n_out, n_rows = xf.shape[0], dy.shape[1], row_offset.shape[0]
+    n_img, n_out, n_rows = x.shape[0], dy.shape[1], row_offset.shape[0]
+    stride, pad, hph, wph, length = geometry
+    c_in, h, w = x.shape[1], x.shape[2], x.shape[3]
+    xs = x.reshape(n_img, c_in * h * w)  # (N, C, H, W) -> (N, C*H*W)
     n_slices = parts.shape[0]
     zero = np.zeros(1, dtype=xf.dtype)[0]  # a 0 of the arrays' dtype keeps float32 sums in float32
     for k in prange(n_slices):
         part, dyg = parts[k], grids[k]
         for n in range(k * n_img // n_slices, (k + 1) * n_img // n_slices):
             _image_to_grid(dy[n], wph, dyg)
-            x = xf[n]
+            xk = xf[k]
+            _image_to_phases(xs[n], c_in, h, w, stride, pad, hph, wph, length, xk)
             for r in range(0, n_rows, 4):
                 o0, o1, o2, o3 = row_offset[r], row_offset[r + 1], row_offset[r + 2], row_offset[r + 3]
-                x0, x1, x2, x3 = x[o0:o0 + q_len], x[o1:o1 + q_len], x[o2:o2 + q_len], x[o3:o3 + q_len]
+                x0, x1, x2, x3 = xk[o0:o0 + q_len], xk[o1:o1 + q_len], xk[o2:o2 + q_len], xk[o3:o3 + q_len]
                 for f in range(0, n_out - n_out % 4, 4):
                     g0, g1, g2, g3 = dyg[f], dyg[f + 1], dyg[f + 2], dyg[f + 3]
                     s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = zero
@@ -260,13 +269,14 @@ _WIDE_TILE = _WIDE_ROWS * _WIDE_COLS
 
 
 @njit(parallel=True, cache=True, fastmath=_FMA)
-def _correlate_grads_wide(dy, xf, row_offset, wph, n_slices, parts, scratch):
+def _correlate_grads_wide(dy, x, geometry, row_offset, n_slices, parts, scratch, xf):
     """parts[k, r, f] = sum over the images n of batch slice k, and i, j, of
-    xf[n, row_offset[r] + i*wph + j] * dy[n, f, i, j]
+    xn[row_offset[r] + i*wph + j] * dy[n, f, i, j],   xn = x[n]'s flat phases
 
     The same sums as _correlate_grads, for F a multiple of 64, with the vectors along f: each
     group of 4 images has its dy turned channels last (_image_channels_last) into scratch[k]
-    (n_slices, 4, Ho*Wo, F), which stays in the L2 cache, and a tile of 6 rows x 64 f (24 AVX-512
+    (n_slices, 4, Ho*Wo, F) and its x into flat phases in xf[k] (n_slices, 4, M; geometry as in
+    _correlate_grads), which stay in the L2 cache, and a tile of 6 rows x 64 f (24 AVX-512
     registers) stays in registers while (i, j) run over the 4 images, so no vector is ever summed
     across its lanes. As a pass of its own over the batch, the channels-last copy cost 1.1 ms a call
     in the conv VAE's step; the scratch comes from the caller because a buffer allocated inside the
@@ -277,6 +287,9 @@ def _correlate_grads_wide(dy, xf, row_offset, wph, n_slices, parts, scratch):
     threads add into the same cell.
     """
     n_img, n_out, ho, wo = dy.shape
+    s, p, hph, wph, length = geometry
+    c_in, h, w = x.shape[1], x.shape[2], x.shape[3]
+    xs = x.reshape(n_img, c_in * h * w)  # (N, C, H, W) -> (N, C*H*W)
     n_rows = row_offset.shape[0]
     for k in prange(n_slices):
         part = parts[k]
@@ -286,6 +299,7 @@ def _correlate_grads_wide(dy, xf, row_offset, wph, n_slices, parts, scratch):
         for n0 in range(lo, hi, _WIDE_IMAGES):
             for n in range(n0, min(n0 + _WIDE_IMAGES, hi)):
                 _image_channels_last(dy[n], dyt[n - n0])
+                _image_to_phases(xs[n], c_in, h, w, s, p, hph, wph, length, xf[k, n - n0])
             for r0 in range(0, n_rows, _WIDE_ROWS):
                 offset = row_offset[r0:r0 + _WIDE_ROWS]
                 for f0 in range(0, n_out, _WIDE_COLS):
@@ -293,7 +307,7 @@ def _correlate_grads_wide(dy, xf, row_offset, wph, n_slices, parts, scratch):
                         for b in range(_WIDE_COLS):
                             acc[a, b] = 0
                     for n in range(n0, min(n0 + _WIDE_IMAGES, hi)):
-                        x, dyn = xf[n], dyt[n - n0]
+                        xn, dyn = xf[k, n - n0], dyt[n - n0]
                         for i in range(ho):
                             q, row = np.uint64(i * wph), dyn[i * wo:]  # grid row i of x, image row i of dy
                             for j in range(wo):
@@ -301,7 +315,7 @@ def _correlate_grads_wide(dy, xf, row_offset, wph, n_slices, parts, scratch):
                                 for a in range(_WIDE_ROWS):
                                     # An unsigned index skips Numba's check for negative (from-the-end)
                                     # indices, 6 compares and branches per step: 8.1 -> 5.4 ms on 64 -> 64.
-                                    xv = x[np.uint64(offset[a]) + q + np.uint64(j)]
+                                    xv = xn[np.uint64(offset[a]) + q + np.uint64(j)]
                                     for b in range(_WIDE_COLS):
                                         acc[a, b] += xv * g[b]
                     for a in range(_WIDE_ROWS):

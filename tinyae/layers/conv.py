@@ -60,16 +60,15 @@ class Conv2D(Layer):
         if x.shape[2] + 2 * self.pad < self.k or x.shape[3] + 2 * self.pad < self.k:
             raise ValueError(f"{self.name}: input {x.shape[2:]} is smaller than the {self.k}x{self.k} kernel")
         self.x = x
-        self.cache = {} if training else None  # the padded copy of x, kept for backward
         relu = self.activation == "relu"
-        y = kernels.conv2d_forward(x, self.params["W"], self.params["b"], self.stride, self.pad, self.cache, relu)
+        y = kernels.conv2d_forward(x, self.params["W"], self.params["b"], self.stride, self.pad, relu)
         self.y_shape, self.y = y.shape, (y if relu else None)  # y > 0 is the ReLU's mask in backward
         return y
 
     def backward(self, dy, input_grad=True):
         self.check_grad(dy, self.y_shape)
         dx, dw, db = kernels.conv2d_backward(dy, self.x, self.params["W"], self.stride, self.pad, input_grad,
-                                             self.cache, self.y)
+                                             y=self.y)
         self.grads["W"][...] = dw
         self.grads["b"][...] = db
         return dx
