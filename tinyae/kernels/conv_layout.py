@@ -10,7 +10,9 @@ import functools
 
 import numpy as np
 from numba import njit
+from numba.np.numpy_support import carray
 
+from tinyae.kernels._numba import _stack_array
 from tinyae.kernels.conv_naive import _conv_out_size
 
 # The register tile of the gather and the scatter (tinyae/kernels/conv_tiles.py): 8 rows (output
@@ -90,6 +92,9 @@ def _image_to_phases(xn, c_in, h, w, s, p, hph, wph, length, o):
     stride a constant for s = 1 and 2, let LLVM vectorize the run: 0.90 -> 0.62 ms for the
     tutorial's 64 channels at 14x14, batch 128. Stride 2 has a loop of its own (_image_to_phases_s2).
     """
+    if s == 1:
+        _image_to_phases_s1(xn, c_in, h, w, p, hph, wph, length, o)
+        return
     if s == 2:
         _image_to_phases_s2(xn, c_in, h, w, p, hph, wph, length, o)
         return
@@ -119,6 +124,45 @@ def _image_to_phases(xn, c_in, h, w, s, p, hph, wph, length, o):
                     for v in range(hi, end):
                         o[start + v] = 0
         o[c * length + s * s * plane:(c + 1) * length] = 0
+    o[c_in * length:] = 0
+
+
+_RUN = 16  # cells a narrow row is copied in: one AVX-512 vector of float32
+
+
+@njit(cache=True)
+def _image_to_phases_s1(xn, c_in, h, w, p, hph, wph, length, o):
+    """_image_to_phases for stride 1, whose one phase is the padded image itself. A row of w < 16
+    pixels (the conv VAE's 14) is too short for LLVM's vector loop, which then copies it one
+    number at a time; it is copied as one run of 16 instead, and the cells past the row that the
+    run also writes are written again afterwards: the row's right padding here, the next row's
+    cells by the next row, the bottom padding at the end. Runs that would read past x or write
+    past o take the plain loop. The run is read whole into a stack array before it is stored:
+    copied cell by cell, LLVM could not rule out that o overlaps xn and kept 16 scalar copies.
+    64 channels at 14 x 14, 64 images: 0.44 -> 0.24 ms.
+    """
+    zero, width, left, end = np.uint64(0), np.uint64(w), np.uint64(p), np.uint64(wph)
+    n_in, n_out = np.uint64(xn.shape[0]), np.uint64(o.shape[0])
+    run = carray(_stack_array(_RUN, o.dtype), (_RUN,))
+    for c in range(c_in):
+        base = c * length
+        o[base:base + p * wph] = 0  # the top padding rows
+        for hh in range(h):
+            start = np.uint64(base + (hh + p) * wph)
+            src, dst = np.uint64((c * h + hh) * w), start + left
+            for v in range(zero, left):
+                o[start + v] = 0
+            if w <= _RUN and src + np.uint64(_RUN) <= n_in and dst + np.uint64(_RUN) <= n_out:
+                for v in range(_RUN):  # all loads, then all stores: one vector each (o might overlap xn for all LLVM knows)
+                    run[v] = xn[src + np.uint64(v)]
+                for v in range(_RUN):
+                    o[dst + np.uint64(v)] = run[v]
+            else:
+                for v in range(zero, width):
+                    o[dst + v] = xn[src + v]
+            for v in range(left + width, end):
+                o[start + v] = 0
+        o[base + (h + p) * wph:base + length] = 0  # the bottom padding rows and the tail
     o[c_in * length:] = 0
 
 
