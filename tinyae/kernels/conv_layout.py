@@ -43,7 +43,10 @@ class _Plan:
 
     Each channel of the padded input (H + 2p, W + 2p) is split into s*s phases of size (Hph, Wph),
     stored one after another, flat; ``length`` adds a few zero cells so the junk columns of the
-    last output row never read past the end. ``tap_offset[t]`` is where tap t = u*kw + v starts.
+    last output row never read past the end. With stride 1 the rows share their padding: a row's
+    p zeros on the right are the next row's on the left, as the flat layout runs on, so a row
+    holds max(W + p, Wo) cells, not W + 2p: one junk column fewer (a 28 x 28 grid: 812 cells,
+    not 840; 816 computed in whole tiles instead of 848). ``tap_offset[t]`` is where tap t = u*kw + v starts.
     ``q_tiles`` is the grid length rounded up to whole register tiles (_tiles_of), and ``flat_length(c)`` the
     cells an image needs so that the last channel's tiles never read or write past its end.
     """
@@ -52,6 +55,8 @@ class _Plan:
         self.h, self.w, self.s, self.p = h, w, s, p
         self.ho, self.wo = _conv_out_size(h, kh, s, p), _conv_out_size(w, kw, s, p)
         self.hph, self.wph = -(-(h + 2 * p) // s), -(-(w + 2 * p) // s)  # ceil division
+        if s == 1:  # rows share their padding: row i's right is row i + 1's left (see the class docstring)
+            self.wph = max(w + p, self.wo)
         phase = self.hph * self.wph
         self.length = s * s * phase + kw
         self.q = self.ho * self.wph  # output grid: Ho rows of Wph cells, the last Wph - Wo are junk
