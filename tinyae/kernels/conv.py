@@ -79,10 +79,11 @@ batch 128, 2 threads, machine quiet:
 PyTorch (oneDNN's hand-written AVX-512 kernels) runs that layer at ~385 GFLOP/s (4.8 ms). Per layer
 of the tutorial's models, forward / input gradient / weight gradient in ms, tinyae vs PyTorch
 (best of 5, building the padded copies included, each layer alone, not in a training step):
-64 -> 64 at 14x14: 5.8 / 5.8 / 5.3 vs 4.7 / 5.2 / 4.8; 32 -> 64 stride 2: 3.8 / 5.3 / 3.6 vs
-2.8 / 4.9 / 3.3; the thin last layer 64 -> 1 at 28x28: 2.0 / 1.6 / 2.1 vs 5.4 / 6.0 / 5.8.
-Of the stride-2 scatter's 5.1 ms alone, 1.1 go to its copies (dy onto the grid, clearing the
-phases, unpacking them), the rest to the tiles and their adds into the phases.
+64 -> 64 at 14x14: 5.5 / 5.6 / 4.7 vs 4.7 / 5.2 / 4.8; 32 -> 64 stride 2: 3.7 / 4.0 / 3.1 vs
+2.9 / 4.9 / 3.3; the thin last layer 64 -> 1 at 28x28: 1.6 / 1.5 / 1.6 vs 5.6 / 6.0 / 5.9.
+Of the stride-2 scatter's 4.1 ms alone, ~1.1 go to its copies (dy onto the grid, clearing the
+phases, unpacking them), the rest to the tiles and their adds into the phases (those adds were
+scalar, 5.1 ms in all, until they went two rows per step: _scatter).
 For stride 2, computing the input gradient one output phase at a time (four stride-1 gathers with
 2x2, 2x1, 1x2 and 1x1 sub-kernels) measured 5.7 ms against the scatter's 6.6 alone, but no faster
 in the training step: the phases' sums are short (64 to 256 rows). Not kept. Neither was the
