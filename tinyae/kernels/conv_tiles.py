@@ -50,9 +50,10 @@ def _gather(x, geometry, xf, wb, bias, row_offset, relu, y):
     buffer (_image_to_phases) just before the sums read them, and stay in that core's L2 cache.
     Built in a pass of their own over the batch (15 MB for the conv VAE's stride-2 layer), they
     were back in memory by then (its sums: 4.3 ms in the training step against 3.3 ms). Kept for
-    the whole batch, so that the weight gradient could reuse them, they still cost a trip to
-    memory and back: the weight gradient now builds them again, the same way, and the conv VAE's
-    step went from 76.5 to 71.4 ms.
+    the whole batch, so that the weight gradient could reuse them, they made that trip too; the
+    weight gradient now builds them again, the same way. In alternating runs of the conv VAE's
+    step the two ways were within the machine's noise (about 1.5 ms of 75), and no layer now
+    holds a batch-sized copy (15 MB for the stride-2 layer).
     The sums run over the grid q = i*wph + j in whole tiles, Q = Ho*wph rounded up (_tiles_of),
     so a buffer must be long enough to read Q cells past every row offset; y C-contiguous. Each
     image fills a small grid of 8 rows, in cache, and copies its valid cells (j < Wo) out to y.
