@@ -248,7 +248,9 @@ def _image_from_phases(fl, on, c_out, h, w, s, p, hph, wph, length, bias, relu):
 def _image_to_grid(dn, wph, g):
     """g[f, i*wph + j] = dn[f, i, j] for one image, and 0 in the junk columns j >= Wo and past the
     last row. Flat views and unsigned offsets, as in _image_to_phases; rows of Wo < 16 go as runs
-    of 16, as in _image_to_phases_s1 (64 channels at 14 x 14, 64 images: 0.34 -> 0.18 ms)."""
+    of 16, as in _image_to_phases_s1 (64 channels at 14 x 14, 64 images: 0.34 -> 0.18 ms). Each
+    keeps the run in its own loop: moved into one shared function, with the stack array passed in, the
+    copy here took 1.64 ms, LLVM no longer keeping the run in a register."""
     f_out, ho, wo = dn.shape
     q_len = g.shape[1]
     ds, gs = dn.reshape(f_out * ho * wo), g.reshape(-1)  # (F, Ho, Wo) -> flat; (F, Q) -> flat
