@@ -64,95 +64,94 @@ def make_art_set(root, rng, per_class=40, force=False):
 
 def draw_potion(rng):
     """A flask, bottle or vial of glass with a cork, filled to a random level with one of three liquids."""
+    glass, cork, liquids = 2, 3, (4, 5, 6)
     image, draw = _canvas()
     shape = rng.choice(["round", "square", "vial"])
     width = {"round": rng.integers(8, 13), "square": rng.integers(6, 11), "vial": rng.integers(4, 6)}[shape]
     height = {"round": width - rng.integers(0, 2), "square": rng.integers(6, 10), "vial": rng.integers(8, 12)}[shape]
     neck = 0 if shape == "vial" else rng.integers(1, 3)
-    neck_width = width if shape == "vial" else rng.integers(2, 4) + (width % 2)  # same parity: a centred neck
+    neck_width = width if shape == "vial" else rng.integers(2, 4) + (width % 2)  # the body's parity: centred
     left, bottom = (SIZE - width) // 2, SIZE - 2
     top = bottom - height + 1
-    body = (left, top, left + width - 1, bottom)
     if shape == "round":
-        draw.ellipse(body, fill=2)
+        draw.ellipse((left, top, left + width - 1, bottom), fill=glass)
     else:
-        draw.rounded_rectangle(body, radius=1, fill=2)
+        draw.rounded_rectangle((left, top, left + width - 1, bottom), radius=1, fill=glass)
     neck_left = (SIZE - neck_width) // 2
-    draw.rectangle((neck_left, top - neck, neck_left + neck_width - 1, top), fill=2)
-    draw.rectangle((neck_left - (shape != "vial"), top - neck - 2, neck_left + neck_width - (shape == "vial"),
-                    top - neck - 1), fill=3)  # the cork overhangs the neck by a pixel, sits inside a vial
-    index = np.array(image)
-    level = top + rng.integers(1, max(2, height // 2))
-    liquid = rng.integers(4, 7)
-    index[level:][index[level:] == 2] = liquid  # glass below the level fills with the liquid
-    shine = left + 1 + (shape == "round" and width > 9)
-    index[top + 1:top + 1 + max(2, height // 3), shine][index[top + 1:top + 1 + max(2, height // 3), shine] > 0] = 2
+    draw.rectangle((neck_left, top - neck, neck_left + neck_width - 1, top), fill=glass)
+    overhang = 0 if shape == "vial" else 1  # a cork overhangs a neck by a pixel a side, fills a vial's mouth
+    draw.rectangle((neck_left - overhang, top - neck - 2, neck_left + neck_width - 1 + overhang, top - neck - 1),
+                   fill=cork)
+    index = np.array(image)  # (16, 16) uint8
+    below = index[top + rng.integers(1, max(2, height // 2)):]  # a view: from the liquid's level down
+    below[below == glass] = rng.choice(liquids)
+    streak = index[top + 1:top + 1 + max(2, height // 3), left + 1 + (shape == "round" and width > 9)]
+    streak[streak > 0] = glass  # the shine: light on the glass, at the upper left
     return _outlined(index)
 
 
 def draw_gem(rng):
     """A cut stone in one of two colours: light facets up and to the left, dark ones down and to the right."""
+    shine, hues, stone = 2, ((3, 4), (5, 6)), 255  # hues: (light, dark) of each; stone: a stand-in, shaded below
     image, draw = _canvas()
     shape = rng.choice(["brilliant", "rhombus", "octagon", "round"])
     width, height = rng.integers(8, 14), rng.integers(7, 13)
     left, bottom = (SIZE - width) // 2, SIZE - 2
     right, top = left + width - 1, bottom - height + 1
-    girdle = top + height // 3  # the widest row: a brilliant's crown lies above it, its pavilion below
     middle = (left + right) / 2
-    if shape == "brilliant":
-        inset = max(1, width // 4)
-        outline = [(left + inset, top), (right - inset, top), (right, girdle), (middle, bottom), (left, girdle)]
-    elif shape == "rhombus":
-        girdle = (top + bottom) // 2
-        outline = [(middle, top), (right, girdle), (middle, bottom), (left, girdle)]
-    elif shape == "octagon":
-        cut = max(1, min(width, height) // 4)
-        girdle = (top + bottom) // 2
-        outline = [(left + cut, top), (right - cut, top), (right, top + cut), (right, bottom - cut),
-                   (right - cut, bottom), (left + cut, bottom), (left, bottom - cut), (left, top + cut)]
+    girdle = top + height // 3 if shape == "brilliant" else (top + bottom) // 2  # the widest row
     if shape == "round":
-        draw.ellipse((left, top, right, bottom), fill=1)
-        girdle = (top + bottom) // 2
+        draw.ellipse((left, top, right, bottom), fill=stone)
     else:
-        draw.polygon(outline, fill=1)
-    light, dark = (3, 4) if rng.random() < 0.5 else (5, 6)
+        inset, cut = max(1, width // 4), max(1, min(width, height) // 4)
+        corners = {
+            "brilliant": [(left + inset, top), (right - inset, top), (right, girdle), (middle, bottom), (left, girdle)],
+            "rhombus": [(middle, top), (right, girdle), (middle, bottom), (left, girdle)],
+            "octagon": [(left + cut, top), (right - cut, top), (right, top + cut), (right, bottom - cut),
+                        (right - cut, bottom), (left + cut, bottom), (left, bottom - cut), (left, top + cut)],
+        }[shape]
+        draw.polygon(corners, fill=stone)
+    light, dark = hues[rng.integers(2)]
     y, x = np.mgrid[:SIZE, :SIZE]  # (16, 16) row and column of every pixel
-    facet_light = (y <= girdle) & (x <= middle) | (y > girdle) & (x < middle - (y - girdle) / 2)
-    index = np.array(image)
-    index[index > 0] = np.where(facet_light, light, dark)[index > 0]
-    sx, sy = int(middle) - max(1, width // 4), top + 1 + (shape == "rhombus") * (height // 4)
-    for dx, dy in ((0, 0), (1, 0), (0, 1))[: 2 + (width > 10)]:  # a 2- or 3-pixel glint
-        if index[sy + dy, sx + dx] > 0:
-            index[sy + dy, sx + dx] = 2
+    # light: the upper-left quarter, and below the girdle a wedge that narrows towards the bottom
+    lit = (y <= girdle) & (x <= middle) | (y > girdle) & (x < middle - (y - girdle) / 2)
+    index = np.array(image)  # (16, 16) uint8
+    index[index == stone] = np.where(lit, light, dark)[index == stone]
+    gx, gy = int(middle) - max(1, width // 4), top + 1 + (shape == "rhombus") * (height // 4)
+    for dx, dy in ((0, 0), (1, 0), (0, 1))[:2 + (width > 10)]:  # a 2- or 3-pixel glint on a light facet
+        if index[gy + dy, gx + dx] > 0:
+            index[gy + dy, gx + dx] = shine
     return _outlined(index)
 
 
 def draw_sword(rng):
     """A sword or dagger on the diagonal, point up: a two-tone blade, a guard, a grip and a pommel."""
+    steel, edge, gold, leather, ruby = 2, 3, 4, 5, 6
     index = np.zeros((SIZE, SIZE), np.uint8)
     grip, guard = rng.integers(2, 4), rng.integers(1, 3)
     blade = rng.integers(5, 12 - grip)  # the point (and its dark edge) stays inside the 1-pixel margin
-    two_tone = blade >= 7  # a dagger's narrow blade is one line of the light steel
+    two_tone = blade >= 7  # a dagger's narrow blade is one line of light steel
     x, y = 1, SIZE - 2  # the pommel, in the lower-left corner
-    index[y, x] = rng.choice([4, 6])  # gold or ruby
+    index[y, x] = rng.choice([gold, ruby])
     for _ in range(grip):
         x, y = x + 1, y - 1
-        index[y, x] = 5
-    x, y = x + 1, y - 1  # the hilt: the guard crosses here
-    metal = rng.choice([4, 3])  # a gold or a steel guard
+        index[y, x] = leather
+    x, y = x + 1, y - 1  # the hilt, where the guard crosses
+    metal = rng.choice([gold, edge])
     for t in range(-guard, guard + 1):
         index[y + t, x + t] = metal  # across the blade: (1, -1) . (1, 1) = 0
     for _ in range(blade):
         x, y = x + 1, y - 1
-        index[y, x] = 2
+        index[y, x] = steel
         if two_tone and index[y, x + 1] == 0:
-            index[y, x + 1] = 3
+            index[y, x + 1] = edge
     if rng.random() < 0.5:
         index = index[:, ::-1]  # point up and to the left
     return _outlined(index)
 
 
 def _canvas():
+    """An empty (16, 16) index image and a PIL pen on it (aliased: every pixel is one value)."""
     image = Image.new("L", (SIZE, SIZE), EMPTY)
     return image, ImageDraw.Draw(image)
 
@@ -177,6 +176,7 @@ def _rgba(name, index):
 
 
 def _upscaled(pixels, rng):
+    """Half the sprites as drawn, a quarter each x2 and x3 in nearest-neighbour blocks."""
     k = rng.choice(SCALES, p=SCALE_ODDS)
     return pixels.repeat(k, axis=0).repeat(k, axis=1)  # (16, 16, 4) -> (16 k, 16 k, 4), nearest neighbour
 

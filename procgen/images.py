@@ -80,9 +80,11 @@ def sprite_files(root):
         folder = Path(folder)
         dirs[:] = [d for d in dirs if not d.startswith(".")]  # hidden folders: .git, macOS metadata
         for d in dirs:
-            if (folder / d).is_symlink():
-                links.append(f"{(folder / d).relative_to(root).as_posix()}/: a link to a folder "
-                             f"({(folder / d).resolve()}); copy the sprites in instead")
+            path = folder / d
+            if path.is_symlink():
+                where = "leads outside the folder, to" if not path.resolve().is_relative_to(inside) else \
+                    "is not followed (its sprites would count twice), to"
+                links.append(f"{path.relative_to(root).as_posix()}/: a link to a folder {where} {path.resolve()}")
         for name in files:
             if name.startswith("."):
                 continue

@@ -2,7 +2,6 @@
 how it names them; classes from subfolders; and the art set of examples/art_set.py, loaded at two sizes."""
 
 import importlib.util
-import os
 import struct
 import zlib
 from pathlib import Path
@@ -64,6 +63,9 @@ def test_block_factor_is_the_largest_one():
     upscaled = art(rng, 3, 3).repeat(2, axis=0).repeat(2, axis=1)
     upscaled[5, 5, 0] ^= 1  # one channel of one pixel off by one: no longer blocks
     assert block_factor(upscaled) == 1
+    ink = np.zeros((2, 2, 4), np.uint8)
+    ink[0, 0] = [0, 0, 0, 255]  # opaque black beside transparent (0, 0, 0, 0): only alpha tells them apart
+    assert block_factor(ink) == 1
 
 
 def test_16px_art_in_a_32_model_is_doubled_centred_and_on_the_bottom_row(tmp_path):
@@ -207,16 +209,19 @@ def test_links_that_lead_outside_the_folder_are_refused(tmp_path):
         (root / "same.png").symlink_to(root / "a.png")
         (root / "out.png").symlink_to(outside / "b.png")
         (root / "outdir").symlink_to(outside, target_is_directory=True)
+        (root / "twice").symlink_to(root, target_is_directory=True)  # a loop, were it followed
     except OSError:
         pytest.skip("this file system cannot make symbolic links")
     with pytest.raises(ProcgenError) as err:
         load_sprite_folder(root, 16)
     lines = str(err.value).splitlines()[1:]
     assert lines[0] == f"  out.png: a link that leads outside the folder, to {(outside / 'b.png').resolve()}"
-    assert lines[1].startswith("  outdir/: a link to a folder")
-    assert len(lines) == 2  # same.png, a link within the folder, is fine
-    (root / "out.png").unlink()
-    (root / "outdir").unlink()
+    assert lines[1] == f"  outdir/: a link to a folder leads outside the folder, to {outside.resolve()}"
+    assert lines[2] == f"  twice/: a link to a folder is not followed (its sprites would count twice), to " \
+                       f"{root.resolve()}"
+    assert len(lines) == 3  # same.png, a link to a file within the folder, is fine
+    for link in ("out.png", "outdir", "twice"):
+        (root / link).unlink()
     x, _, _, files = load_sprite_folder(root, 16)
     assert files == ["a.png", "same.png"] and np.array_equal(x[0], x[1])
 
