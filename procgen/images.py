@@ -26,10 +26,10 @@ import numpy as np
 from PIL import Image
 
 from procgen.errors import ProcgenError
-from tinyae.datasets.folder import DEEP_MODES
 
 SIZES = (16, 32, 48, 64)
 SUFFIXES = (".png", ".jpg", ".jpeg")
+MODES = ("1", "L", "LA", "P", "PA", "RGB", "RGBA", "CMYK")  # 8-bit or less: not Pillow's 16-bit "I;16" or "I"
 FORMATS = ("PNG", "JPEG")  # the only decoders Pillow may try: a .png that holds a TIFF or a GIF is refused
 MAX_SIDE = 4096
 MAX_FILES = 100_000
@@ -123,8 +123,9 @@ def read_rgba(path):
                                    f"{MAX_SIDE}; not decoded")
             if getattr(image, "n_frames", 1) > 1:
                 raise ProcgenError(f"an animated image of {image.n_frames} frames; save each frame as a file")
-            if image.mode in DEEP_MODES:
-                raise ProcgenError(f"expected 8 bits per channel, found Pillow mode {image.mode!r}")
+            if image.mode not in MODES:
+                raise ProcgenError(f"expected 8 bits per channel (Pillow modes {', '.join(MODES)}), found mode "
+                                   f"{image.mode!r}")
             image.load()
             rgba = np.array(image.convert("RGBA"))  # (H, W, 4) uint8; a palette's or a key's transparency kept
     except ProcgenError:

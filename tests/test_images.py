@@ -250,7 +250,7 @@ def test_truncated_and_corrupt_files_are_named(tmp_path):
 
 def test_16_bit_images_are_refused(tmp_path):
     Image.fromarray(np.full((4, 4), 40000, np.uint16)).save(tmp_path / "deep.png")
-    with pytest.raises(ProcgenError, match=r"deep\.png: expected 8 bits per channel, found Pillow mode 'I;16'"):
+    with pytest.raises(ProcgenError, match=r"deep\.png: expected 8 bits per channel \(Pillow .*\), found mode 'I;16'"):
         load_sprite_folder(tmp_path, 16)
 
 
