@@ -10,7 +10,7 @@ The reduction is stated per call and the gradient always matches it:
 import numpy as np
 
 from tinyae.errors import ShapeError
-from tinyae.layers.activations import sigmoid
+from tinyae.layers.activations import log_softmax, sigmoid, softmax
 
 
 def _scale(reduction, shape, loss_name):
@@ -53,6 +53,31 @@ def bce_with_logits(logits, target, reduction="mean"):
     a = logits
     l = np.maximum(a, 0) - target * a + np.log1p(np.exp(-np.abs(a)))
     return float(s * np.sum(l, dtype=np.float64)), s * (sigmoid(a) - target)
+
+
+def softmax_cross_entropy(logits, target, axis=1, reduction="batch"):
+    """Cross-entropy of a target distribution t against softmax(a), from the logits a, at every position:
+
+        l = -sum_k t_k log softmax(a)_k = -sum_k t_k a_k + S logsumexp(a),   S = sum_k t_k
+        dl/da_j = S softmax(a)_j - t_j        (= softmax(a) - t for a one-hot or any normalized t)
+
+    logits, target: one shape, the categories along ``axis`` (not the batch axis 0), e.g. (N, K, H, W)
+    with axis=1. A position is one index of every other axis (a pixel); the reduction runs over positions:
+    "mean" divides the sum by their number (N H W, per pixel), "sum" does not, "batch" divides by N
+    (nats per image, averaged over the batch). log softmax is computed stably (see ``log_softmax``),
+    so logits of +-1e4 give finite values and gradients.
+    """
+    _check_pair(logits, target, "softmax_cross_entropy")
+    ndim = logits.ndim
+    if ndim < 2 or not -ndim <= axis < ndim or axis % ndim == 0:
+        raise ValueError(f"softmax_cross_entropy: expected the category axis to be one of axes 1..{ndim - 1} "
+                         f"(axis 0 is the batch), got axis={axis} for shape {logits.shape}")
+    axis = axis % ndim
+    positions = logits.shape[:axis] + logits.shape[axis + 1:]  # (N, K, H, W), axis 1 -> (N, H, W)
+    s = _scale(reduction, positions, "softmax_cross_entropy")
+    l = -target * log_softmax(logits, axis)
+    total = np.sum(target, axis=axis, keepdims=True)  # S per position
+    return float(s * np.sum(l, dtype=np.float64)), s * (total * softmax(logits, axis) - target)
 
 
 def kl_diag_gaussian(mu, logvar, reduction="batch"):

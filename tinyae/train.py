@@ -13,6 +13,8 @@ A trainable model is any object with these methods (Autoencoder and VAE both fol
         the VAE's reparameterization noise).
     model.evaluate(x, target, rng) -> (loss, parts)
         The same loss with training=False and no backward pass.
+    A class-conditional model (ConditionalVAE) also takes ``labels=`` (N,) ints in both calls, and
+    ``model.check_labels(labels, n)`` raises unless they suit it; ``fit(..., labels=...)`` passes them.
     model.to_checkpoint() -> (arrays, spec)   and   Class.from_checkpoint(arrays, spec) -> model
         Used by ``tinyae.models.save`` / ``load``; spec["model"] names the class there.
 
@@ -22,6 +24,7 @@ that is how the epoch losses in ``History`` are computed.
 
 One epoch: draw a permutation of the training examples from ``rng``, then for each minibatch
     loss, parts = model.loss_and_grads(x[batch], target[batch], rng);  optimizer.step(model.parameters())
+(with labels=labels[batch] when labels are given)
 then evaluate the validation set (if any) in minibatches, in order.
 """
 
@@ -158,10 +161,13 @@ class _SecondInterrupt(KeyboardInterrupt):
 
 
 def fit(model, optimizer, x_train, target_train=None, *, epochs, batch_size, rng, x_val=None, target_val=None,
-        val_fraction=0.0, patience=None, checkpoint_path=None, progress=True, on_epoch_end=None, force=False):
+        val_fraction=0.0, patience=None, checkpoint_path=None, progress=True, on_epoch_end=None, force=False,
+        labels=None, labels_val=None):
     """Train ``model`` with ``optimizer`` on minibatches of ``x_train``; returns a ``History``.
 
     x_train (N, ...) and target_train (N, ...) or None (the target is then x itself).
+    labels (N,) ints, for a class-conditional model: each minibatch's rows go with their labels, and
+        labels_val (one per row of x_val) with the validation set; val_fraction splits labels too.
     Validation: either x_val / target_val, or val_fraction in (0, 1), which holds out that fraction
     of x_train, drawn once from ``rng`` before the first epoch.
     patience: stop when val_loss has not improved for this many epochs, and put back the weights of
@@ -177,10 +183,12 @@ def fit(model, optimizer, x_train, target_train=None, *, epochs, batch_size, rng
     checkpoint if checkpoint_path is given, and returns the history with interrupted=True.
     """
     _check_arguments(x_train, target_train, epochs, batch_size, rng, x_val, target_val, val_fraction, patience)
+    _check_labels(model, labels, labels_val, x_train, x_val)
     if checkpoint_path is not None and Path(checkpoint_path).exists() and not force:
         raise FileExistsError(f"fit: checkpoint {checkpoint_path} already exists; pass force=True to overwrite it")
     target_train = x_train if target_train is None else target_train
-    train_idx, val_set = _validation_split(x_train, target_train, x_val, target_val, val_fraction, rng)
+    train_idx, val_set = _validation_split(x_train, target_train, labels, x_val, target_val, labels_val,
+                                           val_fraction, rng)
     steps = math.ceil(len(train_idx) / batch_size)
     meter = ProgressLine(epochs, steps, batch_size) if progress else None
     settings = {"epochs": epochs, "batch_size": batch_size, "val_fraction": val_fraction, "patience": patience}
@@ -189,7 +197,7 @@ def fit(model, optimizer, x_train, target_train=None, *, epochs, batch_size, rng
     with _InterruptFlag() as interrupt:
         try:
             for epoch in range(1, epochs + 1):
-                loss, parts = _train_epoch(model, optimizer, x_train, target_train, train_idx, batch_size,
+                loss, parts = _train_epoch(model, optimizer, x_train, target_train, labels, train_idx, batch_size,
                                            rng, epoch, meter, interrupt, checkpoint_path, history)
                 if interrupt.requested:
                     raise KeyboardInterrupt
@@ -233,7 +241,7 @@ def fit(model, optimizer, x_train, target_train=None, *, epochs, batch_size, rng
     return history
 
 
-def _train_epoch(model, optimizer, x, target, train_idx, batch_size, rng, epoch, meter, interrupt,
+def _train_epoch(model, optimizer, x, target, labels, train_idx, batch_size, rng, epoch, meter, interrupt,
                  checkpoint_path, history):
     """One pass over the shuffled training examples; returns the example-weighted mean loss and parts."""
     order = train_idx[rng.permutation(len(train_idx))]
@@ -241,7 +249,7 @@ def _train_epoch(model, optimizer, x, target, train_idx, batch_size, rng, epoch,
     total, parts_total, seen = 0.0, {}, 0
     for step in range(1, steps + 1):
         batch = order[(step - 1) * batch_size: step * batch_size]
-        loss, parts = model.loss_and_grads(x[batch], target[batch], rng)
+        loss, parts = model.loss_and_grads(x[batch], target[batch], rng, **_labels_of(labels, batch))
         if not math.isfinite(loss):
             raise NonFiniteLossError(f"fit: the training loss became {loss} at epoch {epoch}, step {step}/{steps}; "
                                      f"this step updated nothing" + _kept(checkpoint_path, history))
@@ -258,35 +266,40 @@ def _train_epoch(model, optimizer, x, target, train_idx, batch_size, rng, epoch,
     return total / max(seen, 1), {k: v / max(seen, 1) for k, v in parts_total.items()}
 
 
-def _evaluate(model, x, target, idx, batch_size, rng):
+def _labels_of(labels, batch):
+    """The keyword arguments that hand a minibatch its labels: none for a model trained without labels."""
+    return {} if labels is None else {"labels": labels[batch]}
+
+
+def _evaluate(model, x, target, labels, idx, batch_size, rng):
     """Example-weighted mean of model.evaluate over x[idx] in minibatches, in order."""
     total, parts_total = 0.0, {}
     for i in range(0, len(idx), batch_size):
         batch = idx[i: i + batch_size]
-        loss, parts = model.evaluate(x[batch], target[batch], rng)
+        loss, parts = model.evaluate(x[batch], target[batch], rng, **_labels_of(labels, batch))
         total += len(batch) * loss
         for k, v in parts.items():
             parts_total[k] = parts_total.get(k, 0.0) + len(batch) * v
     return total / len(idx), {k: v / len(idx) for k, v in parts_total.items()}
 
 
-def evaluate(model, x, target=None, *, batch_size=256, rng):
-    """The model's loss and parts over a whole set, averaged over its examples."""
+def evaluate(model, x, target=None, *, batch_size=256, rng, labels=None):
+    """The model's loss and parts over a whole set, averaged over its examples (labels: (N,), if it takes them)."""
     target = x if target is None else target
-    return _evaluate(model, x, target, np.arange(len(x)), batch_size, rng)
+    return _evaluate(model, x, target, labels, np.arange(len(x)), batch_size, rng)
 
 
-def _validation_split(x, target, x_val, target_val, val_fraction, rng):
-    """Training indices into x, and (x, target, indices) of the validation set or None."""
+def _validation_split(x, target, labels, x_val, target_val, labels_val, val_fraction, rng):
+    """Training indices into x, and (x, target, labels, indices) of the validation set or None."""
     n = len(x)
     if x_val is not None:
         target_val = x_val if target_val is None else target_val
-        return np.arange(n), (x_val, target_val, np.arange(len(x_val)))
+        return np.arange(n), (x_val, target_val, labels_val, np.arange(len(x_val)))
     if val_fraction == 0:
         return np.arange(n), None
     n_val = max(1, int(round(n * val_fraction)))
     perm = rng.permutation(n)
-    return np.sort(perm[n_val:]), (x, target, np.sort(perm[:n_val]))
+    return np.sort(perm[n_val:]), (x, target, labels, np.sort(perm[:n_val]))
 
 
 def _check_arguments(x, target, epochs, batch_size, rng, x_val, target_val, val_fraction, patience):
@@ -314,6 +327,29 @@ def _check_arguments(x, target, epochs, batch_size, rng, x_val, target_val, val_
             raise ValueError(f"fit: patience must be an integer >= 1 or None, got {patience!r}")
         if x_val is None and not val_fraction:
             raise ValueError("fit: patience (early stopping) needs validation data: pass x_val or val_fraction > 0")
+
+
+def _check_labels(model, labels, labels_val, x, x_val):
+    """Labels come with every set or with none, one integer per row, and suit the model (its check_labels)."""
+    if labels is None:
+        if labels_val is not None:
+            raise ValueError("fit: labels_val given without labels; pass the training labels too")
+        return
+    check = getattr(model, "check_labels", None)
+    if check is None:
+        raise ValueError(f"fit: labels given, but a {type(model).__name__} takes no labels")
+    if (x_val is None) != (labels_val is None):
+        raise ValueError("fit: with labels, x_val and labels_val go together (one label per validation row); "
+                         f"got x_val {'None' if x_val is None else 'given'}, "
+                         f"labels_val {'None' if labels_val is None else 'given'}")
+    for name, given, rows in (("labels", labels, x), ("labels_val", labels_val, x_val)):
+        if given is None:
+            continue
+        if not isinstance(given, np.ndarray) or given.dtype.kind not in "iu" or given.shape != (len(rows),):
+            found = (f"{given.dtype} array of shape {given.shape}" if isinstance(given, np.ndarray)
+                     else type(given).__name__)
+            raise ValueError(f"fit: {name} must be an integer array of shape ({len(rows)},), one per row, got {found}")
+        check(given, len(rows))  # the model's own rule, e.g. values in 0..n_classes-1
 
 
 def _snapshot(model):

@@ -28,6 +28,22 @@ def softplus(x):
     return (np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))).astype(x.dtype, copy=False)
 
 
+def log_softmax(a, axis):
+    """log softmax(a)_k = a_k - logsumexp(a) = (a_k - m) - log sum_j e^(a_j - m),  m = max_j a_j.
+
+    Subtracting the max makes the largest exponent e^0 = 1: nothing overflows and the sum is >= 1,
+    so its log is finite even for logits of +-1e4 (the naive e^a is inf past a ~ 88 in float32).
+    """
+    shifted = a - np.max(a, axis=axis, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+def softmax(a, axis):
+    """softmax(a)_k = e^(a_k - m) / sum_j e^(a_j - m),  m = max_j a_j: equal to e^a / sum e^a, never inf / inf."""
+    e = np.exp(a - np.max(a, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
 class _Elementwise(Layer):
     """Shared plumbing: accept any float array, check dy against the cached output shape."""
 

@@ -10,16 +10,20 @@ import numpy as np
 from tinyae.layers import Conv2D, ConvTranspose2D, Dense, Flatten, ReLU, Reshape
 from tinyae.models import register_kind
 from tinyae.network import Sequential
-from tinyae.vae.likelihood import Bernoulli, Gaussian
+from tinyae.vae.conditional import ConditionalVAE
+from tinyae.vae.likelihood import Bernoulli, Categorical, Gaussian
 from tinyae.vae.model import VAE
 
 
-def _likelihood(likelihood, sigma):
+def _likelihood(likelihood, sigma, image_shape):
+    """The likelihood named; a Categorical has one category per image channel, K = C."""
     if likelihood == "bernoulli":
         return Bernoulli()
     if likelihood == "gaussian":
         return Gaussian(sigma)
-    raise ValueError(f"VAE builder: likelihood must be 'bernoulli' or 'gaussian', got {likelihood!r}")
+    if likelihood == "categorical":
+        return Categorical(image_shape[0])
+    raise ValueError(f"VAE builder: likelihood must be 'bernoulli', 'gaussian' or 'categorical', got {likelihood!r}")
 
 
 def _check_shape(image_shape):
@@ -29,24 +33,29 @@ def _check_shape(image_shape):
     return shape
 
 
-def dense_encoder(image_shape, hidden, latent_dim, rng, dtype):
-    """Flatten, then Dense + ReLU per hidden width, then Dense(.., 2d): (N, C, H, W) -> (N, 2d)."""
-    layers, width = [Flatten()], int(np.prod(image_shape))
+def _dense_stack(width, hidden, out, rng, dtype):
+    """Dense + ReLU per hidden width, then a linear Dense(.., out): (N, width) -> (N, out)."""
+    layers = []
     for h in hidden:
         layers += [Dense(width, h, "he", rng, dtype), ReLU()]
         width = h
-    layers.append(Dense(width, 2 * latent_dim, "glorot", rng, dtype))
-    return Sequential(layers, name="encoder")
+    return layers + [Dense(width, out, "glorot", rng, dtype)]
 
 
-def dense_decoder(image_shape, hidden, latent_dim, rng, dtype):
-    """Dense + ReLU per hidden width, Dense(.., C*H*W) logits, Reshape: (N, d) -> (N, C, H, W)."""
-    layers, width = [], latent_dim
-    for h in hidden:
-        layers += [Dense(width, h, "he", rng, dtype), ReLU()]
-        width = h
-    layers += [Dense(width, int(np.prod(image_shape)), "glorot", rng, dtype), Reshape(image_shape)]
-    return Sequential(layers, name="decoder")
+def dense_encoder(image_shape, hidden, latent_dim, rng, dtype, extra_inputs=0):
+    """Flatten, then Dense + ReLU per hidden width, then Dense(.., 2d): (N, C, H, W) -> (N, 2d).
+
+    extra_inputs > 0: no Flatten; the encoder reads rows (N, CHW + extra_inputs), e.g. [flatten(x), onehot(y)].
+    """
+    width = int(np.prod(image_shape))
+    first = [] if extra_inputs else [Flatten()]
+    return Sequential(first + _dense_stack(width + extra_inputs, hidden, 2 * latent_dim, rng, dtype), name="encoder")
+
+
+def dense_decoder(image_shape, hidden, latent_dim, rng, dtype, extra_inputs=0):
+    """Dense + ReLU per hidden width, Dense(.., C*H*W) logits, Reshape: (N, d + extra_inputs) -> (N, C, H, W)."""
+    layers = _dense_stack(latent_dim + extra_inputs, hidden, int(np.prod(image_shape)), rng, dtype)
+    return Sequential(layers + [Reshape(image_shape)], name="decoder")
 
 
 def conv_encoder(image_shape, channels, latent_dim, rng, dtype):
@@ -102,7 +111,30 @@ def build_vae(image_shape, latent_dim, encoder=(512,), decoder=None, encoder_kin
     rng = rng if rng is not None else np.random.default_rng(0)
     return VAE(BUILDERS[encoder_kind][0](image_shape, encoder, latent_dim, rng, dtype),
                BUILDERS[decoder_kind][1](image_shape, decoder, latent_dim, rng, dtype),
-               image_shape, latent_dim, _likelihood(likelihood, sigma), beta, warmup_steps)
+               image_shape, latent_dim, _likelihood(likelihood, sigma, image_shape), beta, warmup_steps)
+
+
+def build_conditional_vae(image_shape, latent_dim, n_classes, encoder=(128,), decoder=(128, 128),
+                          likelihood="categorical", sigma=0.1, beta=1.0, warmup_steps=0, rng=None, dtype=np.float32):
+    """A ConditionalVAE with dense networks, e.g. build_conditional_vae((8, 32, 32), 16, 5) for sprites of
+    8 palette categories in 5 classes:
+
+    encoder: [flatten(x), onehot(y)] -> Dense + ReLU per width -> Dense(2d)     (N, CHW + n_classes) -> (N, 2d)
+    decoder: [z, onehot(y)] -> Dense + ReLU per width -> Dense(CHW), Reshape     (N, d + n_classes) -> (N, C, H, W)
+    likelihood: "categorical" (K = C categories), "bernoulli" or "gaussian" (sigma).
+    """
+    image_shape = _check_shape(image_shape)
+    if int(latent_dim) < 1:
+        raise ValueError(f"build_conditional_vae: latent_dim must be >= 1, got {latent_dim!r}")
+    if int(n_classes) != n_classes or n_classes < 1:
+        raise ValueError(f"build_conditional_vae: n_classes must be an integer >= 1, got {n_classes!r}")
+    n_classes = int(n_classes)
+    rng = rng if rng is not None else np.random.default_rng(0)
+    encoder, decoder = [int(s) for s in encoder], [int(s) for s in decoder]
+    return ConditionalVAE(dense_encoder(image_shape, encoder, latent_dim, rng, dtype, extra_inputs=n_classes),
+                          dense_decoder(image_shape, decoder, latent_dim, rng, dtype, extra_inputs=n_classes),
+                          image_shape, latent_dim, n_classes, _likelihood(likelihood, sigma, image_shape), beta,
+                          warmup_steps)
 
 
 def tutorial_dense_vae(latent_dim=2, rng=None, dtype=np.float32, **options):
@@ -131,7 +163,8 @@ def tutorial_conv_vae(latent_dim=2, rng=None, dtype=np.float32, likelihood="bern
                                           activation="relu"),
                           Conv2D(32, 1, 3, padding="same", init="glorot", rng=rng, dtype=dtype)],
                          name="decoder")
-    return VAE(encoder, decoder, (1, 28, 28), latent_dim, _likelihood(likelihood, sigma), beta, warmup_steps)
+    return VAE(encoder, decoder, (1, 28, 28), latent_dim, _likelihood(likelihood, sigma, (1, 28, 28)), beta,
+               warmup_steps)
 
 
 def _cli_options(options):

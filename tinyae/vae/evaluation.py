@@ -30,27 +30,30 @@ def log_mean_exp(a, axis=0):
     return np.squeeze(m, axis=axis) + np.log(np.mean(np.exp(a - m), axis=axis))
 
 
-def negative_elbo(vae, x, target, rng, batch_size=500):
+def negative_elbo(vae, x, target, rng, batch_size=500, labels=None):
     """{"neg_elbo", "recon", "kl"}: the negative ELBO and its two terms, nats per image averaged over x.
 
     recon uses one z ~ q(z | x) per image; kl is exact. beta is 1 here whatever the model trained with.
+    labels: the (N,) classes of x, for a ConditionalVAE (None otherwise).
     """
     recon = kl = 0.0
     for i in range(0, x.shape[0], batch_size):
         xb, tb = x[i:i + batch_size], target[i:i + batch_size]
-        mu, logvar, _ = vae.posterior(xb)
+        lb = None if labels is None else labels[i:i + batch_size]
+        mu, logvar, _ = vae.posterior(xb, labels=lb)
         z, _ = reparameterize(mu, logvar, rng.standard_normal(mu.shape).astype(mu.dtype))
-        recon += float(np.sum(vae.likelihood.nll(vae.decoder.forward(z, training=False), tb)))
+        recon += float(np.sum(vae.likelihood.nll(vae.decoder_logits(z, lb), tb)))
         kl += kl_diag_gaussian(mu.astype(np.float64), logvar.astype(np.float64), reduction="sum")[0]
     n = x.shape[0]
     return {"neg_elbo": (recon + kl) / n, "recon": recon / n, "kl": kl / n}
 
 
-def importance_weighted_log_likelihood(vae, x, target, k, rng, rows=8192):
+def importance_weighted_log_likelihood(vae, x, target, k, rng, rows=8192, labels=None):
     """The IWAE estimate L_K of log p(x), per image, (N, ...) -> (N,) in nats (higher is better).
 
     log w_k = -nll(x | z_k) + log p(z_k) - log q(z_k | x); images go through in batches so that
-    K * batch <= rows decoder passes at a time.
+    K * batch <= rows decoder passes at a time. labels: (N,) classes for a ConditionalVAE, whose
+    estimate is then of log p(x | y).
     """
     if int(k) < 1:
         raise ValueError(f"importance_weighted_log_likelihood: k must be >= 1, got {k!r}")
@@ -60,10 +63,12 @@ def importance_weighted_log_likelihood(vae, x, target, k, rng, rows=8192):
     for i in range(0, x.shape[0], batch):
         xb, tb = x[i:i + batch], target[i:i + batch]
         n = xb.shape[0]
-        mu, logvar, _ = vae.posterior(xb)
+        lb = None if labels is None else labels[i:i + batch]
+        mu, logvar, _ = vae.posterior(xb, labels=lb)
         eps = rng.standard_normal((k,) + mu.shape).astype(mu.dtype)  # (K, n, d)
         z, _ = reparameterize(mu, logvar, eps)  # (n, d) broadcast against (K, n, d)
-        logits = vae.decoder.forward(z.reshape(k * n, -1), training=False)  # (K, n, d) -> (K * n, d)
+        lk = None if lb is None else np.tile(lb, k)  # (n,) -> (K * n,), in the order of z's rows below
+        logits = vae.decoder_logits(z.reshape(k * n, -1), lk)  # (K, n, d) -> (K * n, d)
         targets = np.broadcast_to(tb, (k,) + tb.shape).reshape((k * n,) + tb.shape[1:])  # (K, n, ...) -> (K * n, ...)
         log_w = -vae.likelihood.nll(logits, targets).reshape(k, n) + log_prob_ratio(z, eps, logvar)  # (K, n)
         out.append(log_mean_exp(log_w, axis=0))
