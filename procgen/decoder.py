@@ -24,6 +24,14 @@ off by comparison with the 255 logits where the byte changes::
 
 ``t`` is rounded to float32 once; comparisons are exact, so q is a function of v alone.
 
+A categorical (palette) model's last layer gives K logits per pixel, channel-major (K, H, W). Its
+output is the most likely category, with ties going to the lowest index::
+
+    c(pixel) = min {k : v_k = max_j v_j}        (a scan over k = 0 .. K-1 keeping v_k > best)
+
+Again only comparisons of float32 values that are each a function of the latent alone, so the
+category is too: the same rule any language reproduces.
+
 ``decode_reference`` is the naive numpy twin (a Python loop over i, elementwise float32 ops) that
 the tests compare with the numba kernels byte for byte.
 """
@@ -124,6 +132,38 @@ def _bytes_block(x, W, b, table, acc, q, s0, s1):
 
 
 @njit(cache=True)
+def _categories_block(x, W, b, acc, q, s0, s1, n_categories):
+    """One block of sprites through the last layer: logits (K, H*W) into ``acc``, each pixel's argmax into ``q``."""
+    n_out = W.shape[1]
+    for j0 in range(0, n_out, TILE):
+        _accumulate(x, W, b, acc, s0, s1, j0, min(j0 + TILE, n_out))
+    n_pixels = n_out // n_categories
+    for s in range(s0, s1):
+        logits, qs = acc[s], q[s]
+        for p in range(n_pixels):
+            best, arg = logits[p], 0
+            for k in range(1, n_categories):
+                v = logits[k * n_pixels + p]
+                if v > best:  # strictly greater: a tie keeps the lower index
+                    best, arg = v, k
+            qs[p] = arg
+
+
+@njit(cache=True)
+def _categories_serial(x, W, b, acc, q, n_categories):
+    for s0 in range(0, x.shape[0], SPRITES_PER_BLOCK):
+        _categories_block(x, W, b, acc, q, s0, min(s0 + SPRITES_PER_BLOCK, x.shape[0]), n_categories)
+
+
+@njit(cache=True, parallel=True)
+def _categories_parallel(x, W, b, acc, q, n_categories):
+    n_blocks = (x.shape[0] + SPRITES_PER_BLOCK - 1) // SPRITES_PER_BLOCK
+    for blk in prange(n_blocks):
+        s0 = blk * SPRITES_PER_BLOCK
+        _categories_block(x, W, b, acc, q, s0, min(s0 + SPRITES_PER_BLOCK, x.shape[0]), n_categories)
+
+
+@njit(cache=True)
 def _dense_serial(x, W, b, slope, out):
     for s0 in range(0, x.shape[0], SPRITES_PER_BLOCK):
         _dense_block(x, W, b, slope, out, s0, min(s0 + SPRITES_PER_BLOCK, x.shape[0]))
@@ -154,18 +194,28 @@ def _bytes_parallel(x, W, b, table, acc, q):
 _SLOPES = {"ReLU": 0.0, "Identity": 1.0}
 
 
+OUTPUTS = ("bytes", "categories")
+
+
 class DenseDecoder:
-    """A VAE's dense decoder, run by the fixed-order kernels: codes (N, d) -> bytes (N, C, H, W) uint8.
+    """A VAE's dense decoder, run by the fixed-order kernels: codes (N, d) -> sprite data (N, C, H, W) uint8.
 
     hidden: [(W (n_in, n_out) float32, b (n_out,) float32, slope), ...], the hidden layers in order.
     last: (W, b) of the layer that outputs logits. image_shape: (C, H, W) with C * H * W = n_out.
+    output: "bytes" (sigmoid logits read as bytes, data (N, C, H, W)) or "categories" (C logits per pixel
+    of a palette model, data (N, 1, H, W) holding each pixel's most likely category).
     """
 
-    def __init__(self, hidden, last, image_shape):
+    def __init__(self, hidden, last, image_shape, output="bytes"):
         self.hidden = [(np.ascontiguousarray(W, np.float32), np.ascontiguousarray(b, np.float32), np.float32(s))
                        for W, b, s in hidden]
         self.last = tuple(np.ascontiguousarray(a, np.float32) for a in last)
         self.image_shape = tuple(int(s) for s in image_shape)
+        if output not in OUTPUTS:
+            raise ProcgenError(f"decoder output must be one of {', '.join(OUTPUTS)}, got {output!r}")
+        if output == "categories" and not 2 <= self.image_shape[0] <= 256:
+            raise ProcgenError(f"a categorical decoder needs 2..256 categories, got {self.image_shape[0]}")
+        self.output = output
         self.latent_dim = (self.hidden[0][0] if self.hidden else self.last[0]).shape[0]
         self.thresholds = byte_thresholds()
         self.table = byte_table(self.thresholds)
@@ -176,8 +226,13 @@ class DenseDecoder:
         if self.last[0].shape[1] != int(np.prod(self.image_shape)):
             raise ProcgenError(f"decoder output width {self.last[0].shape[1]} must equal C*H*W of {self.image_shape}")
 
+    @property
+    def data_shape(self):
+        """The shape of one sprite's data: (C, H, W) bytes, or (1, H, W) categories."""
+        return self.image_shape if self.output == "bytes" else (1,) + self.image_shape[1:]
+
     @classmethod
-    def from_sequential(cls, decoder, image_shape):
+    def from_sequential(cls, decoder, image_shape, output="bytes"):
         """Read a ``tinyae`` decoder: (Dense, ReLU | LeakyReLU | Identity)*, Dense, optional Reshape.
 
         A Dense built with activation="relu" counts as that Dense followed by ReLU. Any other layer (a
@@ -213,7 +268,7 @@ class DenseDecoder:
         if not dense or dense[-1][2] is not None:
             raise ProcgenError(f"decoder must end in a Dense layer giving logits (then an optional Reshape); "
                                f"found {names}")
-        return cls(dense[:-1], dense[-1][:2], image_shape)
+        return cls(dense[:-1], dense[-1][:2], image_shape, output)
 
     def _codes(self, z):
         z = np.asarray(z)
@@ -225,9 +280,10 @@ class DenseDecoder:
         return np.ascontiguousarray(z, dtype=np.float32)
 
     def decode_bytes(self, z, parallel=None):
-        """Codes (N, d) -> sprite bytes (N, C, H, W) uint8, q = round(255 sigmoid(logits)) as above.
+        """Codes (N, d) -> sprite data (N, *data_shape) uint8: bytes q = round(255 sigmoid(logits)) as above,
+        or each pixel's category.
 
-        parallel: None picks threads for batches of 256 or more; the bytes are the same either way.
+        parallel: None picks threads for batches of 256 or more; the data are the same either way.
         """
         x = self._codes(z)
         n = x.shape[0]
@@ -238,12 +294,18 @@ class DenseDecoder:
             x = out
         W, b = self.last
         acc = np.empty((n, W.shape[1]), dtype=np.float32)
-        q = np.empty((n, W.shape[1]), dtype=np.uint8)
-        (_bytes_parallel if parallel else _bytes_serial)(x, W, b, self.table, acc, q)
-        return q.reshape((n,) + self.image_shape)  # (N, C*H*W) -> (N, C, H, W)
+        if self.output == "categories":
+            q = np.empty((n, W.shape[1] // self.image_shape[0]), dtype=np.uint8)
+            (_categories_parallel if parallel else _categories_serial)(x, W, b, acc, q, self.image_shape[0])
+        else:
+            q = np.empty((n, W.shape[1]), dtype=np.uint8)
+            (_bytes_parallel if parallel else _bytes_serial)(x, W, b, self.table, acc, q)
+        return q.reshape((n,) + self.data_shape)  # (N, C*H*W) or (N, H*W) -> (N, C or 1, H, W)
 
     def decode(self, z, parallel=None):
         """Codes (N, d) -> images (N, C, H, W) float32 equal to q / 255, what ``sprites.postprocess`` takes."""
+        if self.output != "bytes":
+            raise ProcgenError("decode gives images of a byte decoder; a categorical one gives decode_bytes")
         return self.decode_bytes(z, parallel) / np.float32(255.0)
 
     def decode_reference(self, z):
@@ -253,8 +315,12 @@ class DenseDecoder:
             x = _reference_affine(x, W, b)
             x = np.where(x < 0, x * slope, x)
         v = _reference_affine(x, *self.last)
-        q = np.searchsorted(self.thresholds, v, side="right") - 1  # largest k with t_k <= v
-        return q.astype(np.uint8).reshape((x.shape[0],) + self.image_shape)
+        n = x.shape[0]
+        if self.output == "categories":
+            q = np.argmax(v.reshape((n,) + self.image_shape), axis=1)  # (N, K*H*W) -> (N, K, H, W); first max
+        else:
+            q = np.searchsorted(self.thresholds, v, side="right") - 1  # largest k with t_k <= v
+        return q.astype(np.uint8).reshape((n,) + self.data_shape)
 
 
 def _reference_affine(x, W, b):

@@ -269,3 +269,24 @@ def latents_from_keys(keys, dim):
         steps = np.arange(1, dim + 1, dtype=np.uint64) * np.uint64(GAMMA)  # i * GAMMA mod 2**64
         states = keys[:, None] + steps[None, :]  # (N, 1) + (1, dim) -> (N, dim)
     return _normal_from_bits(_mix64_array(states))
+
+
+# --- classes -------------------------------------------------------------------------------------
+
+_CLASS_SALT = fnv1a64("procgen.class")
+
+
+def class_of_key(key, n_classes):
+    """The class of a sprite asked for without one, for a class-conditioned model: ``mix64(key ^ salt) mod K``.
+
+    The salt (FNV-1a of "procgen.class") keeps it independent of the latent stream; the modulo's bias
+    is below K / 2**64. The reference for ``classes_of_keys``.
+    """
+    return mix64(_word("key", key) ^ _CLASS_SALT) % _count("n_classes", n_classes, 1)
+
+
+def classes_of_keys(keys, n_classes):
+    """``class_of_key`` for every key of the array ``keys``: (N,) uint64 -> (N,) int64."""
+    keys = _word_array("keys", keys)
+    n = _count("n_classes", n_classes, 1)
+    return (_mix64_array(keys ^ np.uint64(_CLASS_SALT)) % np.uint64(n)).astype(np.int64)

@@ -1,0 +1,53 @@
+"""A palette model's output drawn as sprites: categories -> mirror -> clean-up -> colours.
+
+A palette (categorical) model decodes each pixel to a category k: 0 is transparent and k >= 1 is
+entry k - 1 of its class's palette. Its sprites are made from these index maps, (n, 1, H, W) uint8:
+
+1. mirror (optional): columns left of the centre column c = W // 2 reflected onto those right of it,
+   the rule ``sprites.postprocess`` uses, so a mirrored palette sprite is the same shape either way.
+2. clean-up: ``procgen.cleanup.remove_islands``: 8-connected pieces below ``min_size`` pixels go, and
+   for grounded models (plants) only the piece standing on the ground stays. It runs on the canonical
+   sprite, before uniqueness and novelty judge it, so a stray pixel never decides a redraw.
+3. colours: ``colours[class][k - 1]`` with alpha 255, as RGBA bytes (n, 4, H, W), which
+   ``sprites.postprocess`` then styles (palette, outline, scale) like any decoder's bytes.
+"""
+
+import numpy as np
+
+from procgen.cleanup import remove_islands
+from procgen.errors import ProcgenError
+
+
+def mirror(categories):
+    """(n, 1, H, W) categories made left-right symmetric about column W // 2 (see ``sprites.postprocess``)."""
+    out = categories.copy()
+    width = out.shape[3]
+    centre = width // 2
+    left = centre - np.arange(1, width - centre)  # columns c - k for k = 1 .. W - 1 - c
+    out[..., centre + 1:] = out[..., left]
+    if width % 2 == 0:
+        out[..., 0] = 0
+    return out
+
+
+def clean(categories, min_size, ground):
+    """(cleaned (n, 1, H, W), pixels removed (n,)): islands below ``min_size`` removed, see the module docstring."""
+    cleaned, removed = remove_islands(categories[:, 0], min_size=min_size, ground=ground)
+    return cleaned[:, None], removed  # (n, H, W) -> (n, 1, H, W)
+
+
+def paint(categories, classes, colours):
+    """Categories (n, 1, H, W) uint8 and classes (n,) -> RGBA bytes (n, 4, H, W) uint8.
+
+    colours: (n_classes, K - 1, 3) uint8, entry k - 1 of a class's palette for category k >= 1; a single
+    row (1, K - 1, 3) serves every class.
+    """
+    n_classes, entries = colours.shape[:2]
+    if categories.size and int(categories.max()) > entries:
+        raise ProcgenError(f"category {int(categories.max())} has no colour: the palettes have {entries} entries")
+    table = np.zeros((n_classes, entries + 1, 4), dtype=np.uint8)  # category 0 stays (0, 0, 0, 0)
+    table[:, 1:, :3] = colours
+    table[:, 1:, 3] = 255
+    rows = np.asarray(classes) if n_classes > 1 else np.zeros(len(categories), np.int64)
+    rgba = table[rows[:, None, None], categories[:, 0]]  # (n, H, W, 4)
+    return np.ascontiguousarray(rgba.transpose(0, 3, 1, 2))  # (n, H, W, 4) -> (n, 4, H, W)
