@@ -49,6 +49,12 @@ class ConditionalVAE(VAE):
             raise ValueError(f"ConditionalVAE: n_classes must be an integer >= 1, got {n_classes!r}")
         self.n_classes = int(n_classes)  # before VAE.__init__, whose shape checks read the input shapes
         super().__init__(encoder, decoder, image_shape, latent_dim, likelihood, beta, warmup_steps, logvar_bounds)
+        for what, net, shape in (("encoder", encoder, self.encoder_input_shape),
+                                 ("decoder", decoder, self.decoder_input_shape)):
+            width = getattr(net.layers[0], "n_in", shape[0])  # Dense.output_shape does not look at its input
+            if width != shape[0]:
+                raise ShapeError(f"ConditionalVAE: the {what}'s first layer must read {shape[0]} numbers "
+                                 f"(n_classes={self.n_classes}), it reads {width}")
 
     @property
     def encoder_input_shape(self):
