@@ -59,7 +59,8 @@ def softmax_cross_entropy(logits, target, axis=1, reduction="batch"):
     """Cross-entropy of a target distribution t against softmax(a), from the logits a, at every position:
 
         l = -sum_k t_k log softmax(a)_k = -sum_k t_k a_k + S logsumexp(a),   S = sum_k t_k
-        dl/da_j = S softmax(a)_j - t_j        (= softmax(a) - t for a one-hot or any normalized t)
+        dl/da_j = S softmax(a)_j - t_j        since d logsumexp(a) / da_j = softmax(a)_j;
+                                              = softmax(a) - t for a one-hot or any normalized t
 
     logits, target: one shape, the categories along ``axis`` (not the batch axis 0), e.g. (N, K, H, W)
     with axis=1. A position is one index of every other axis (a pixel); the reduction runs over positions:

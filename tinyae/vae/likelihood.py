@@ -149,8 +149,8 @@ def mode(logits):
 
 
 def likelihood_from_config(cfg):
-    """Rebuild a likelihood from {"kind": "bernoulli"}, {"kind": "gaussian", "sigma": s}
-    or {"kind": "categorical", "n_categories": K}."""
+    """Rebuild a likelihood from its config(): {"kind": "bernoulli"}, {"kind": "gaussian", "sigma": s} or
+    {"kind": "categorical", "n_categories": K}."""
     cfg = dict(cfg)
     kind = cfg.pop("kind", None)
     if kind == "bernoulli":
