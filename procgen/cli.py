@@ -5,13 +5,24 @@
         DIR/sheet.png            all of them on one grid, to look at
         DIR/manifest.json        per sprite: file, key, seed, index, attempt, class, latent; and the settings
     procgen at --model plants --world 42 --x 10 --y -3 [--class NAME] [style] --out FILE.png
-    procgen train (--dataset plants|fashion-mnist | --images DIR) --out MODEL.npz [training options]
+    procgen info plants|clothing|MODEL.npz [--json]   classes and their aliases, sprite size, style, licence
+    procgen train (--dataset plants|fashion-mnist | --images DIR) --out MODEL.npz [--size 16|32|48|64] [...]
     procgen sheet ... / procgen godot-addon ...   sheets with atlases for game engines (procgen.cli_export)
+    procgen --version / procgen (no command: this help)
 
     style: [--palette NAME|FILE.gpl] [--outline [#RRGGBB]] [--mirror] [--scale S]
+    --class takes a class name in any case or an alias a shell likes ("top", "ankle-boot"): procgen.classes
 
-The same command gives the same files, byte for byte. Nothing is overwritten without --force.
-Exit status: 0 done; 2 bad arguments or bad input (a message naming the problem, and the usage).
+The same command gives the same files, byte for byte, and nothing is overwritten without --force.
+Run ``sample`` twice into the same DIR and the second run checks instead of writing: if DIR holds
+exactly an earlier output of ``sample`` (its manifest.json, the sprites it names and sheet.png) and
+every file would come out the same, it says DIR is up to date and exits 0, touching nothing. If a
+file would change, or DIR holds anything else, it refuses and names the files.
+The files of a run appear together: they are written whole into a temporary folder beside DIR, which
+then becomes DIR in one rename. Into an existing DIR (--force, or an empty one) they are moved in one
+rename each, after the old manifest.json is removed and before the new one arrives, so a DIR holding a
+manifest.json always holds that run's files. On any failure the temporary folder is removed.
+Exit status: 0 done or up to date; 2 bad arguments or bad input (a message naming the problem, and the usage).
 
 Each subcommand is one ``add_<name>(subparsers)`` that builds its parser and sets ``run`` to one small
 function of the parsed arguments; a new subcommand is one more such pair, listed in ``COMMANDS``.
@@ -20,7 +31,10 @@ function of the parsed arguments; a new subcommand is one more such pair, listed
 import argparse
 import io
 import json
+import os
+import shutil
 import sys
+import uuid
 from pathlib import Path
 
 from PIL import Image
@@ -32,6 +46,13 @@ from procgen import cli_export
 from procgen.errors import ProcgenError
 
 OUTLINE = "#1a1c2c"  # --outline without a colour: a near-black that reads as an ink line
+DISTRIBUTION = "tinyae"  # the name setup.cfg installs procgen under, for --version
+MANIFEST_FORMAT = "procgen-sample"  # manifest.json's "format": marks a folder as an output of procgen sample
+NAMED = 5  # files named in a refusal; the rest are counted
+FIRST_STEPS = """first steps:
+  procgen info plants                                           what the shipped plant model makes
+  procgen sample --model plants -n 16 --scale 4 --out sprites   16 plants, a sheet and a manifest
+  procgen COMMAND --help                                        the options of one command"""
 
 
 # --- shared pieces -------------------------------------------------------------------------------
@@ -84,10 +105,14 @@ def _style(args):
 
 
 def _sampler(args):
+    """The sampler of --model, with --class turned into the model's own class name (an alias resolved)."""
+    from procgen.classes import resolve_class
     from procgen.sampler import SpriteSampler
 
     thresholds = {k: getattr(args, k) for k in ("uniqueness", "novelty") if getattr(args, k) is not None}
     sampler = SpriteSampler.load(args.model, **thresholds)
+    if args.cls is not None and sampler.class_names:
+        args.cls = resolve_class(args.cls, sampler.class_names)
     sampler.class_index(args.cls)  # an unknown class fails here, before anything is decoded
     return sampler
 
@@ -106,6 +131,12 @@ def _write(path, data):
     write_atomic(path, lambda f: f.write(data), force=True)
 
 
+def _few(names):
+    """Up to NAMED names, and how many more: "a.png, b.png (and 3 more)"."""
+    more = f" (and {len(names) - NAMED} more)" if len(names) > NAMED else ""
+    return ", ".join(names[:NAMED]) + more
+
+
 def _check_new_file(path, force):
     if path.exists() and not force:
         raise ProcgenError(f"{path} already exists; pass --force to overwrite it")
@@ -122,25 +153,47 @@ def add_sample(subparsers):
     p.add_argument("-n", type=positive_int, default=64, help="how many sprites (default 64)")
     p.add_argument("--seed", type=int, default=0, help="batch seed (default 0)")
     _style_arguments(p)
-    p.add_argument("--out", required=True, type=Path, metavar="DIR", help="folder to write into (new or empty)")
+    p.add_argument("--out", required=True, type=Path, metavar="DIR",
+                   help="folder to write into: new, empty, or an earlier output of the same command (then checked)")
     p.set_defaults(run=run_sample)
     return p
 
 
 def run_sample(args):
-    from procgen.export.packer import pack
-
-    style = _style(args)
     out = args.out
+    style = _style(args)
     if out.exists() and not out.is_dir():
         raise ProcgenError(f"--out {str(out)!r} must be a folder; found a file")
-    if out.is_dir() and any(out.iterdir()) and not args.force:
-        raise ProcgenError(f"--out {str(out)!r} must be empty or new; pass --force to write into it")
+    earlier, others = _folder_contents(out) if out.is_dir() else ({}, [])
+    if others and not args.force:
+        raise ProcgenError(f"--out {str(out)!r} holds files procgen sample did not write: {_few(others)}; it must be "
+                           "new, empty or an earlier output of this command; pass --force to write into it anyway "
+                           "(those files are left alone)")
     sampler = _sampler(args)
+    files, result = _sample_files(args, sampler, style)
+    changed = [name for name, data in files.items() if name not in earlier or earlier[name].read_bytes() != data]
+    stale = [name for name in earlier if name not in files]  # sprites of an earlier, larger -n
+    if earlier and not changed and not stale and not args.force:
+        print(f"{out} is up to date: its {args.n} sprites, sheet.png and manifest.json are what this command makes; "
+              "nothing was written")
+        return
+    if earlier and not args.force:
+        raise ProcgenError(f"--out {str(out)!r} holds an earlier output of procgen sample that this run would change: "
+                           f"{_few(changed + stale)}; pass --force to replace it")
+    _publish(out, files, stale)
+    print(f"wrote {args.n} sprites, sheet.png and manifest.json to {out} "
+          f"({result.stats.decoded - args.n} redraws)")
+
+
+def _sample_files(args, sampler, style):
+    """({file name: bytes} of the sprites, sheet.png and manifest.json (last), the SampleResult)."""
+    from procgen.export.packer import pack
+
     result = sampler.sample(args.n, args.seed, args.cls, **style)
     names = [f"{sampler.kind}_{i:04d}.png" for i in range(args.n)]
     sheet = pack(list(zip(names, result.sprites)), method="grid", max_width=16 * (result.sprites.shape[2] + 1) + 1)
     manifest = {
+        "format": MANIFEST_FORMAT,
         "model": str(args.model), "kind": sampler.kind, "seed": args.seed, "n": args.n, "class": result.cls,
         "style": style, "thresholds": sampler.thresholds, "alpha_threshold": sampler.alpha_threshold,
         "stats": result.stats.as_dict(),
@@ -148,13 +201,80 @@ def run_sample(args):
                      "key": f"{int(result.keys[i]):016x}", "attempt": int(result.attempts[i]),
                      "latent": [float(v) for v in result.latents[i]]} for i, name in enumerate(names)],
     }
-    out.mkdir(parents=True, exist_ok=True)
-    for name, sprite in zip(names, result.sprites):
-        _write(out / name, _png(sprite))
-    _write(out / "sheet.png", _png(sheet.image))
-    _write(out / "manifest.json", (json.dumps(manifest, indent=1) + "\n").encode("utf-8"))
-    print(f"wrote {args.n} sprites, sheet.png and manifest.json to {out} "
-          f"({result.stats.decoded - args.n} redraws)")
+    files = {name: _png(sprite) for name, sprite in zip(names, result.sprites)}
+    files["sheet.png"] = _png(sheet.image)
+    files["manifest.json"] = (json.dumps(manifest, indent=1) + "\n").encode("utf-8")
+    return files, result
+
+
+# --- the output folder of sample -----------------------------------------------------------------
+
+
+def _folder_contents(folder):
+    """({name: path} of the files an earlier ``procgen sample`` wrote into ``folder``, [names of all else]).
+
+    The earlier output is manifest.json (if its "format" is MANIFEST_FORMAT), the sprite files it
+    names and sheet.png; without such a manifest, everything in the folder is someone else's.
+    """
+    own = _manifest_files(folder / "manifest.json")
+    own = set() if own is None else {"manifest.json", "sheet.png", *own}
+    entries = sorted(folder.iterdir())
+    earlier = {p.name: p for p in entries if p.name in own and p.is_file()}
+    return earlier, [p.name for p in entries if p.name not in earlier]
+
+
+def _manifest_files(path):
+    """The sprite file names a procgen sample manifest at ``path`` lists, or None if it is not one."""
+    try:
+        manifest = json.loads(path.read_bytes()) if path.is_file() else None
+    except (OSError, ValueError):  # unreadable, or not JSON: not ours
+        return None
+    if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
+        return None
+    names = [row.get("file") for row in manifest.get("sprites", []) if isinstance(row, dict)]
+    return [name for name in names if isinstance(name, str) and name not in ("", ".", "..")
+            and Path(name).name == name]  # a plain name: never a path out of the folder
+
+
+def _publish(out, files, stale):
+    """Put ``files`` ({name: bytes}) into the folder ``out`` and remove ``stale`` names from it, all together.
+
+    See the module docstring: written whole into a temporary folder beside ``out``, then one rename
+    for a new ``out``, or one rename per file into an existing one.
+    """
+    target = out.resolve()
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        _write_folder(tmp, files, out)
+        if not target.exists():
+            tmp.rename(target)  # the whole run appears in one step
+            return
+        (target / "manifest.json").unlink(missing_ok=True)  # until the new one arrives, no run is claimed complete
+        for name in [*files][:-1]:  # files ends with manifest.json
+            os.replace(tmp / name, target / name)
+        for name in stale:
+            (target / name).unlink(missing_ok=True)
+        os.replace(tmp / "manifest.json", target / "manifest.json")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _write_folder(folder, files, out):
+    """Create ``folder`` (with the user's umask, as open() makes the files) holding ``files``, each fsync'ed.
+
+    An OSError (a full disk, a read-only parent) becomes a ProcgenError naming --out ``out``.
+    """
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        folder.mkdir()
+        for name, data in files.items():
+            with open(folder / name, "xb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+    except OSError as err:
+        raise ProcgenError(f"cannot write the files for --out {str(out)!r}: {err.strerror or err}; "
+                           "the folder was left as it was") from err
 
 
 # --- at ------------------------------------------------------------------------------------------
@@ -183,10 +303,30 @@ def run_at(args):
           f"attempt {int(result.attempts[0])}")
 
 
+# --- info ----------------------------------------------------------------------------------------
+
+
+def add_info(subparsers):
+    p = subparsers.add_parser("info", help="what a model makes: classes and their aliases, sprite size, style, "
+                                           "licence, thresholds, training settings")
+    p.add_argument("model", metavar="MODEL", help="plants, clothing or a checkpoint .npz")
+    p.add_argument("--json", action="store_true", help="print the facts as one JSON object, for programs")
+    p.set_defaults(run=run_info)
+    return p
+
+
+def run_info(args):
+    from procgen.info import describe, format_info
+
+    facts = describe(args.model)
+    print(json.dumps(facts, indent=1) if args.json else format_info(facts))
+
+
 # --- train ---------------------------------------------------------------------------------------
 
 
 def add_train(subparsers):
+    from procgen.datasets import SIZES
     from procgen.train import DATASETS
 
     p = subparsers.add_parser("train", help="train a sprite model (VAE with a dense decoder) and its novelty index")
@@ -195,6 +335,7 @@ def add_train(subparsers):
     source.add_argument("--images", type=Path, metavar="DIR", help="a folder of PNG/JPEG sprites; subfolders = classes")
     p.add_argument("--out", required=True, type=Path, metavar="MODEL", help="checkpoint to write (.npz)")
     p.add_argument("--n", type=positive_int, default=12000, help="training images (default 12000)")
+    p.add_argument("--size", type=int, choices=SIZES, default=32, help="sprite side in pixels (default 32)")
     p.add_argument("--epochs", type=positive_int, default=40, help="default 40")
     p.add_argument("--batch-size", type=positive_int, default=128, help="default 128")
     p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
@@ -218,7 +359,7 @@ def run_train(args):
 
     if args.out.suffix != ".npz":
         raise ProcgenError(f"--out must name a .npz file, got {str(args.out)!r}")
-    summary = run(dataset=args.dataset, images=args.images, out=args.out, n=args.n, force=args.force,
+    summary = run(dataset=args.dataset, images=args.images, out=args.out, n=args.n, size=args.size, force=args.force,
                   progress=not args.quiet, latent=args.latent, encoder=args.encoder, decoder=args.decoder,
                   epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, beta=args.beta,
                   warmup_epochs=args.warmup_epochs, seed=args.seed,
@@ -231,12 +372,26 @@ def run_train(args):
 
 # --- dispatch ------------------------------------------------------------------------------------
 
-COMMANDS = (add_sample, add_at, add_train, *cli_export.COMMANDS)
+COMMANDS = (add_sample, add_at, add_info, add_train, *cli_export.COMMANDS)
+
+
+def version():
+    """procgen's version: that of the installed distribution, else ``procgen.__version__`` (a source checkout)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        from procgen import __version__
+
+        return __version__
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="procgen", description="Seeded, unique game sprites from a trained VAE.")
-    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser = argparse.ArgumentParser(prog="procgen", description="Seeded, unique game sprites from a trained VAE.",
+                                     epilog=FIRST_STEPS, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"procgen {version()}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     parsers = {}
     for add in COMMANDS:
         sub = add(subparsers)
@@ -248,6 +403,9 @@ def main(argv=None):
     """Run ``procgen`` with ``argv`` (default sys.argv[1:]); returns the exit status."""
     parser, parsers = build_parser()
     args = parser.parse_args(argv)  # bad arguments: usage and exit 2, by argparse
+    if args.command is None:  # plain ``procgen``: a first look, not a mistake
+        parser.print_help()
+        return 0
     try:
         args.run(args)
     except (ProcgenError, TinyAEError) as err:

@@ -1,6 +1,6 @@
 """Palettes: built-in, from hex strings or GIMP .gpl files, and nearest-colour mapping by lookup table.
 
-A palette is K opaque sRGB colours, (K, 3) uint8 with 1 <= K <= 256. Two ways onto it:
+A palette is K opaque sRGB colours, (K, 3) uint8 with 1 <= K <= 64. Two ways onto it:
 
 - by colour: the palette colour nearest in squared RGB distance. Searching K colours per pixel is
   too slow for whole batches, so the answer is tabulated once per palette for the 64**3 cells of
@@ -14,6 +14,10 @@ Ties go to the earlier palette colour. Built-in palettes are .gpl files in ``pro
 "pico8" (the PICO-8 console's 16), "gameboy" (4 greens), "forest" (16 plant colours) and
 "procgen32" (32 general colours); the last two are this project's own.
 
+A palette a user gives is checked entry by entry: an error names the entry (its position and text,
+or the file and line) and shows what a colour looks like. A .gpl file must be a regular file of at
+most 1 MiB, checked on the open file before a byte is read, so a FIFO or a device cannot hang a run.
+
 GIMP palette format, as parsed here (strictly: anything else is an error naming file and line)::
 
     GIMP Palette                 <- first line, exactly
@@ -23,7 +27,9 @@ GIMP palette format, as parsed here (strictly: anything else is an error naming 
      15  42  29	shadow-green     <- R G B, each 0..255, then an optional name
 """
 
+import os
 import re
+import stat
 from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
@@ -33,6 +39,10 @@ import numpy as np
 from procgen.errors import PaletteError
 
 BUILTIN_PALETTES = ("pico8", "gameboy", "forest", "procgen32")
+MAX_COLOURS = 64  # pixel-art palettes such as ENDESGA 64 fit; more is a mistake (a photo's colours, a wrong file)
+MAX_GPL_BYTES = 1 << 20  # 64 colour rows take a few KiB; 1 MiB leaves room for any comments
+HEX_EXAMPLE = "'#rrggbb', six hex digits such as '#1a2b3c'"
+ROW_EXAMPLE = "'R G B [name]' with R, G, B in 0..255, such as ' 15  42  29 shadow-green'"
 
 _HEX = re.compile(r"#?([0-9a-fA-F]{6})")
 _GPL_ROW = re.compile(r"\s*(\d{1,3})\s+(\d{1,3})\s+(\d{1,3})(?:\s+.*)?")
@@ -56,8 +66,9 @@ class Palette:
 
     def __init__(self, name, colors):
         colors = np.asarray(colors)
-        if colors.ndim != 2 or colors.shape[1] != 3 or not 1 <= len(colors) <= 256:
-            raise PaletteError(f"palette {name!r} must be (K, 3) colours, 1 <= K <= 256, got shape {colors.shape}")
+        if colors.ndim != 2 or colors.shape[1] != 3 or not 1 <= len(colors) <= MAX_COLOURS:
+            raise PaletteError(f"palette {name!r} must be (K, 3) colours, 1 <= K <= {MAX_COLOURS}, "
+                               f"got shape {colors.shape}")
         if colors.dtype.kind not in "iu":
             raise PaletteError(f"palette {name!r} colours must be ints in 0..255, got dtype {colors.dtype}")
         if colors.min() < 0 or colors.max() > 255:
@@ -106,7 +117,7 @@ def parse_color(spec, what="colour"):
     if isinstance(spec, str):
         match = _HEX.fullmatch(spec.strip())
         if not match:
-            raise PaletteError(f"{what} must be a hex colour like '#1a2b3c', got {spec!r}")
+            raise PaletteError(f"{what} must be a hex colour {HEX_EXAMPLE}, got {spec!r}")
         return np.frombuffer(bytes.fromhex(match.group(1)), dtype=np.uint8).copy()
     values = np.asarray(spec)
     if values.shape != (3,) or values.dtype.kind not in "iu" or values.min() < 0 or values.max() > 255:
@@ -115,12 +126,18 @@ def parse_color(spec, what="colour"):
 
 
 def from_colors(colors, name="custom"):
-    """A palette from colours as ``parse_color`` reads them, or one str of hex colours: ``"#0f380f, #306230"``."""
+    """A palette from colours as ``parse_color`` reads them, or one str of hex colours: ``"#0f380f, #306230"``.
+
+    Entries are counted from 1 in error messages, as a user counts the colours they typed.
+    """
     if isinstance(colors, str):
         colors = [c for c in re.split(r"[\s,]+", colors) if c]
     if len(colors) == 0:
-        raise PaletteError(f"palette {name!r} needs at least one colour, got none")
-    return Palette(name, [parse_color(c, f"colour {i} of palette {name!r}") for i, c in enumerate(colors)])
+        raise PaletteError(f"palette {name!r} needs at least one colour, got none; a colour is {HEX_EXAMPLE}")
+    if len(colors) > MAX_COLOURS:
+        raise PaletteError(f"palette {name!r} has {len(colors)} colours; at most {MAX_COLOURS} are allowed "
+                           f"(entry {MAX_COLOURS + 1} is {colors[MAX_COLOURS]!r})")
+    return Palette(name, [parse_color(c, f"entry {i} of palette {name!r}") for i, c in enumerate(colors, start=1)])
 
 
 def parse_gpl(text, source="<string>"):
@@ -143,30 +160,63 @@ def parse_gpl(text, source="<string>"):
         elif row:
             rgb = [int(v) for v in row.groups()[:3]]
             if max(rgb) > 255:
-                raise PaletteError(f"{source} line {number}: colour values must be 0..255, found {line.strip()!r}")
+                raise PaletteError(f"{source} line {number}: colour values must be 0..255, found {line.strip()!r}; "
+                                   f"a colour row is {ROW_EXAMPLE}")
+            if len(colors) == MAX_COLOURS:
+                raise PaletteError(f"{source} line {number}: colour {MAX_COLOURS + 1}, {line.strip()!r}; a palette "
+                                   f"holds at most {MAX_COLOURS} colours")
             colors.append(rgb)
         else:
             raise PaletteError(
-                f"{source} line {number}: expected 'R G B [name]' with R, G, B in 0..255"
+                f"{source} line {number}: expected {ROW_EXAMPLE}"
                 f"{' (headers go before the first colour)' if header else ''}, found {line.strip()!r}"
             )
     if not colors:
-        raise PaletteError(f"{source}: expected at least one colour row, found none")
-    if len(colors) > 256:
-        raise PaletteError(f"{source}: expected at most 256 colours, found {len(colors)}")
+        raise PaletteError(f"{source}: expected at least one colour row ({ROW_EXAMPLE}), found none")
     return Palette(name, colors)
 
 
 def load_gpl(path):
-    """A palette from a GIMP .gpl file at ``path`` (UTF-8)."""
+    """A palette from a GIMP .gpl file at ``path`` (UTF-8): a regular file of at most ``MAX_GPL_BYTES``."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = _read_small_file(path, MAX_GPL_BYTES)
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise PaletteError(f"palette file {str(path)!r} does not exist") from None
     except UnicodeDecodeError as error:
         raise PaletteError(f"palette file {str(path)!r} is not UTF-8 text: {error}") from None
+    except OSError as error:
+        raise PaletteError(f"palette file {str(path)!r} cannot be read: {error.strerror}") from None
     return parse_gpl(text, source=str(path))
+
+
+def _read_small_file(path, limit):
+    """The bytes of ``path`` if it is a regular file of at most ``limit`` bytes; else PaletteError.
+
+    The checks run on the opened descriptor, so no other file can be swapped in between, and the open
+    does not block: with O_NONBLOCK it returns at once on a FIFO that has no writer, where a plain open waits.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise PaletteError(f"palette file {str(path)!r} must be a regular file; found a "
+                               f"{_file_kind(info.st_mode)}")
+        if info.st_size > limit:
+            raise PaletteError(f"palette file {str(path)!r} has {info.st_size} bytes; a .gpl palette must be at most "
+                               f"{limit}")
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            return f.read(limit)  # at most limit bytes, even from a file that grew since fstat
+    finally:
+        os.close(fd)
+
+
+def _file_kind(mode):
+    """What a non-regular file is, for an error message."""
+    kinds = ((stat.S_ISDIR, "folder"), (stat.S_ISFIFO, "FIFO (named pipe)"), (stat.S_ISCHR, "character device"),
+             (stat.S_ISBLK, "block device"), (stat.S_ISSOCK, "socket"))
+    return next((kind for test, kind in kinds if test(mode)), "special file")
 
 
 @cache

@@ -116,7 +116,8 @@ def test_bad_sample_input_exits_2_naming_the_problem(tmp_path, capsys, case):
         "palette": (base + ["--palette", "neon"], "palette must be one of pico8"),
         "corrupt model": (base + ["--model", broken], "broken.npz"),
         "missing model": (base + ["--model", tmp_path / "nope.npz"], "is neither"),
-        "not empty": (["sample", "-n", 3, "--out", tmp_path / "full"], "must be empty or new; pass --force"),
+        "not empty": (["sample", "-n", 3, "--out", tmp_path / "full"], "did not write: keep.txt; it must be new, "
+                                                                         "empty or an earlier output"),
         "bad n": (["sample", "-n", "many", "--out", tmp_path / "out"], "argument -n: expected an integer >= 1, got 'many'"),
         "no out": (["sample", "-n", 3], "the following arguments are required: --out"),
         "outline": (base + ["--outline", "purple"], "outline"),
@@ -141,6 +142,6 @@ def test_train_refuses_a_folder_with_a_non_image(tmp_path, capsys, stray, messag
     assert not (tmp_path / "m.npz").exists()
 
 
-def test_no_subcommand_prints_usage_and_exits_2(capsys):
-    status, _, err = run([], capsys)
-    assert status == 2 and "usage: procgen" in err
+def test_an_unknown_subcommand_prints_usage_and_exits_2(capsys):
+    status, _, err = run(["smaple"], capsys)
+    assert status == 2 and "usage: procgen" in err and "invalid choice: 'smaple'" in err
