@@ -3,6 +3,8 @@
 
 import json
 import os
+import subprocess
+import sys
 import threading
 from importlib import metadata
 
@@ -227,6 +229,11 @@ def test_version_is_the_installed_distributions_or_the_packages(capsys, monkeypa
 
     monkeypatch.setattr(metadata, "version", not_installed)
     assert cli.version() == procgen.__version__
+
+
+def test_python_dash_m_procgen_is_the_same_command():
+    done = subprocess.run([sys.executable, "-m", "procgen", "--version"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout == f"procgen {cli.version()}\n"
 
 
 def test_plain_procgen_prints_the_help_to_stdout_and_exits_0(capsys):
