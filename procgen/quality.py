@@ -23,6 +23,7 @@ from procgen.errors import ProcgenError
 
 GRID = 16  # cells per side of the feature grid
 _CHUNK = 1024  # query rows per distance block: (1024, M) float32 blocks, 20 MB at M = 5000
+_SPRITES_PER_PASS = 512  # sprites labelled or averaged at once, bounding the temporaries (64 x 64: 70 MB)
 _NO_COLOUR = np.uint32(1 << 24)  # above every packed RGB word: marks transparent pixels
 
 
@@ -37,25 +38,34 @@ def _opaque(sprites):
     return sprites[..., 3] >= 128  # (N, H, W)
 
 
-def _piece_sizes(sprites):
-    """The opaque pieces of every sprite: sizes (L,) int64 and owner (L,) int64, the sprite of each piece."""
-    labels, sizes = label_pieces(_opaque(sprites))
-    # labels run in raster order over the stack, so sprite n owns those above sprite n-1's highest, up to its own
-    highest = np.maximum.accumulate(labels.max(axis=(1, 2), initial=0))  # (N,)
-    owner = np.repeat(np.arange(len(sprites)), np.diff(highest, prepend=0))
-    return sizes[1:], owner
+def _check_size(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ProcgenError(f"{name} must be an int >= 1, got {value!r}")
+
+
+def _count_pieces(sprites, counted):
+    """(N,) int64: each sprite's 8-connected opaque pieces whose size passes ``counted(sizes) -> bool``."""
+    opaque = _opaque(sprites)
+    counts = np.empty(len(sprites), dtype=np.int64)
+    for start in range(0, len(sprites), _SPRITES_PER_PASS):
+        labels, sizes = label_pieces(opaque[start:start + _SPRITES_PER_PASS])
+        # labels run in raster order over the stack: sprite n owns those above sprite n-1's highest, up to its own
+        highest = np.maximum.accumulate(labels.max(axis=(1, 2), initial=0))  # (n,)
+        owner = np.repeat(np.arange(len(labels)), np.diff(highest, prepend=0))  # (L,) the sprite of each piece
+        counts[start:start + len(labels)] = np.bincount(owner[counted(sizes[1:])], minlength=len(labels))
+    return counts
 
 
 def islands(sprites, max_size=2):
     """(N,) int64: the 8-connected opaque pieces of at most ``max_size`` pixels in each sprite."""
-    sizes, owner = _piece_sizes(sprites)
-    return np.bincount(owner[sizes <= max_size], minlength=len(sprites))
+    _check_size("max_size", max_size)
+    return _count_pieces(sprites, lambda sizes: sizes <= max_size)
 
 
 def pieces(sprites, min_size=3):
     """(N,) int64: the 8-connected opaque pieces of at least ``min_size`` pixels in each sprite."""
-    sizes, owner = _piece_sizes(sprites)
-    return np.bincount(owner[sizes >= min_size], minlength=len(sprites))
+    _check_size("min_size", min_size)
+    return _count_pieces(sprites, lambda sizes: sizes >= min_size)
 
 
 def colour_counts(sprites):
@@ -106,14 +116,19 @@ def sprite_features(sprites):
     """
     _check_sprites(sprites)
     n, h, w, _ = sprites.shape
-    x = sprites.astype(np.float32) / np.float32(255)
-    a = x[..., 3]
-    y = 0.299 * x[..., 0] + 0.587 * x[..., 1] + 0.114 * x[..., 2]
-    channels = np.stack([a, y * a, (x[..., 2] - y) / 1.772 * a, (x[..., 0] - y) / 1.402 * a], axis=1)  # (N, 4, H, W)
     rows = _cell_weights(h, GRID).astype(np.float32)  # (16, H)
     cols = _cell_weights(w, GRID).astype(np.float32)  # (16, W)
-    cells = rows @ channels @ cols.T  # (16, H) @ (N, 4, H, W) @ (W, 16) -> (N, 4, 16, 16)
-    return (cells.reshape(n, 4 * GRID * GRID) / np.float32(2 * GRID)).astype(np.float32)  # sqrt(4 * 16 * 16) = 32
+    out = np.empty((n, 4 * GRID * GRID), dtype=np.float32)
+    for start in range(0, n, _SPRITES_PER_PASS):
+        x = sprites[start:start + _SPRITES_PER_PASS].astype(np.float32) / np.float32(255)  # (c, H, W, 4)
+        a = x[..., 3]
+        y = 0.299 * x[..., 0] + 0.587 * x[..., 1] + 0.114 * x[..., 2]
+        cb, cr = (x[..., 2] - y) / 1.772, (x[..., 0] - y) / 1.402
+        channels = np.stack([a, y * a, cb * a, cr * a], axis=1)  # 4 x (c, H, W) -> (c, 4, H, W)
+        cells = rows @ channels @ cols.T  # (16, H) @ (c, 4, H, W) @ (W, 16) -> (c, 4, 16, 16)
+        cells = cells.reshape(len(x), 4 * GRID * GRID)  # (c, 4, 16, 16) -> (c, 1024)
+        out[start:start + len(x)] = cells / np.float32(2 * GRID)  # 2 * 16 = sqrt(4 * 16 * 16)
+    return out
 
 
 # --- nearest neighbours -----------------------------------------------------------------------------

@@ -88,6 +88,16 @@ def test_counts_match_a_flood_fill_and_a_set_per_sprite(density):
     assert max(expected_islands) > 0 and max(expected_colours) == 4
 
 
+def test_counts_and_features_do_not_depend_on_the_batch():
+    sprites = random_sprites(1100, 16, 0.3, seed=9)  # more sprites than one pass takes
+    for measure in (islands, pieces, colour_counts):
+        whole = measure(sprites)
+        assert np.array_equal(whole, np.concatenate([measure(sprites[i:i + 100]) for i in range(0, 1100, 100)]))
+        assert np.array_equal(whole[[0, 511, 512, 1099]], [measure(sprites[i:i + 1])[0] for i in (0, 511, 512, 1099)])
+    features = sprite_features(sprites)
+    np.testing.assert_allclose(features[500:600], sprite_features(sprites[500:600]), atol=1e-7)
+
+
 # --- features -------------------------------------------------------------------------------------
 
 
@@ -183,6 +193,8 @@ def test_a_generator_that_covers_half_the_modes_has_recall_one_half():
     (lambda: precision_recall(np.zeros(10), np.zeros((10, 3))), r"\(n, F\)"),
     (lambda: sprite_features(np.zeros((2, 16, 16, 3), np.uint8)), r"\(N, H, W, 4\)"),
     (lambda: islands(np.zeros((16, 16, 4), np.uint8)), r"\(N, H, W, 4\)"),
+    (lambda: islands(np.zeros((1, 16, 16, 4), np.uint8), max_size=0), "max_size"),
+    (lambda: pieces(np.zeros((1, 16, 16, 4), np.uint8), min_size=2.0), "min_size"),
     (lambda: SpriteClassifier().predict(np.zeros((2, 3))), "fitted"),
     (lambda: SpriteClassifier().fit(np.zeros((10, 3)), np.zeros(9)), "labels"),
 ])
