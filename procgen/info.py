@@ -50,7 +50,7 @@ def _classes(names):
 
 def format_info(d):
     """The dict of ``describe`` as aligned text, one fact a line; per-class lists get a line per class."""
-    lines = [f"{d['model']}  ({d['path']})"]
+    lines = [d["path"] if d["model"] == d["path"] else f"{d['model']}  ({d['path']})"]
 
     def row(label, value):
         lines.append(f"  {label:<{_LABEL}}{value}".rstrip())
@@ -77,7 +77,8 @@ def format_info(d):
     thresholds = d["thresholds"]
     row("thresholds", _pairs(thresholds) if isinstance(thresholds, dict) else _text(thresholds))
     row("alpha threshold", _text(d["alpha_threshold"]))
-    row("trained on", f"{_text(d['dataset'])}, {_text(d['n_training_images'])} images")
+    row("dataset", _text(d["dataset"]))
+    row("training images", _text(d["n_training_images"]))
     settings = d["settings"]
     row("settings", _pairs(settings) if isinstance(settings, dict) else _text(settings))
     return "\n".join(lines)

@@ -150,6 +150,7 @@ def test_info_on_a_shipped_model_reports_what_its_checkpoint_records(model, caps
     thresholds = meta["thresholds"]
     assert f"thresholds        uniqueness {thresholds['uniqueness']}, novelty {thresholds['novelty']}" in text
     assert f"epochs {meta['settings']['epochs']}" in text
+    assert f"  dataset           {meta['dataset']}" in lines and f"  training images   {meta['n_training_images']}" in lines
 
     status, text, _ = run(["info", model, "--json"], capsys)
     facts = json.loads(text)
@@ -182,7 +183,7 @@ def test_info_on_an_old_checkpoint_says_not_recorded_and_never_crashes(tmp_path,
     status, text, err = run(["info", bare], capsys)
     assert status == 0, err
     for key in ("kind", "classes", "default style", "palettes", "licence", "credit", "thresholds",
-                "alpha threshold", "settings"):
+                "alpha threshold", "dataset", "training images", "settings"):
         assert f"  {key:<18}(not recorded)" in text.splitlines(), key
     assert "sprite size       (4, 32, 32)" in text
     facts = json.loads(run(["info", bare, "--json"], capsys)[1])
