@@ -31,7 +31,8 @@ def label_pieces(mask):
     labels (N, H, W) int64 numbers the pieces 1..L in raster order over the stack (sprite 0's first,
     each sprite's by its first pixel), 0 is background; sizes (L + 1,) int64 counts each piece's
     pixels (sizes[0] = 0). The stack is labelled as one tall image with a blank row under each
-    sprite, so no piece crosses into the next sprite (2x faster than a 3-D structure empty across sprites).
+    sprite, so no piece crosses into the next (ndimage's 3-D labelling with a structure empty across
+    sprites gives the same pieces, at half the speed).
     """
     n, h, w = mask.shape
     tall = np.zeros((n, h + 1, w), dtype=bool)
