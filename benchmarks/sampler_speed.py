@@ -3,8 +3,9 @@
     python benchmarks/sampler_speed.py [--model plants] [--n 20000] [--calls 500] [--repeats 3]
 
 Measured in one run, after a warm-up that loads the cached Numba kernels:
-    decode + post-process   DenseDecoder.decode_bytes then sprites.postprocess (canonical sprites, no PNG),
-                            beside tinyae's VAE.decode (BLAS matmuls + sigmoid, float32) on the same codes
+    decode + post-process   SpriteSampler.render: DenseDecoder.decode_bytes, a palette model's clean-up and
+                            colours, then the model's default style (outline) by sprites.postprocess (no PNG);
+                            beside tinyae's VAE.decode (BLAS matmuls + softmax or sigmoid) on the same codes
     sample(1000)            the whole batch path: keys, latents, decode, post-process, uniqueness, novelty.
                             Uniqueness among all pairs gets harder as a batch grows (n^2 pairs), so this
                             is timed on the 1000 sprites of one ``procgen sample -n 1000``
@@ -68,13 +69,17 @@ def main():
           f"novelty index {len(sampler.index) if sampler.index else 0} images, thresholds {sampler.thresholds}")
 
     z = sampler.latents(np.arange(args.n, dtype=np.uint64))
-    sampler.style(sampler.decoder.decode_bytes(z[:64]))  # warm-up: load the cached kernels
+    sampler.render(z[:64])  # warm-up: load the cached kernels
     sampler.sprite_at(0, 0, 0)
     load_before = os.getloadavg()[0]
 
-    fixed = best_rate(lambda: sampler.style(sampler.decoder.decode_bytes(z)), args.n, args.repeats)
+    fixed = best_rate(lambda: sampler.render(z), args.n, args.repeats)
     decode_only = best_rate(lambda: sampler.decoder.decode_bytes(z), args.n, args.repeats)
-    blas = best_rate(lambda: vae.decode(z, batch_size=args.n), args.n, args.repeats)
+    if sampler.conditional:  # the same codes: the latent, and the class its one-hot part names
+        blas = best_rate(lambda: vae.decode(z[:, :sampler.latent_dim], sampler.code_classes(z), batch_size=args.n),
+                         args.n, args.repeats)
+    else:
+        blas = best_rate(lambda: vae.decode(z, batch_size=args.n), args.n, args.repeats)
     whole = best_rate(lambda: sampler.sample(1000, 1), 1000, args.repeats)
     print(f"\nbatches of {args.n:,} (best of {args.repeats}):")
     print(f"  decode + post-process (fixed order)  {fixed:>10,.0f} sprites/s")

@@ -79,13 +79,12 @@ def decode_frames(sampler, codes, **style):
 
     style: palette, outline, mirror, scale, alpha_threshold as in SpriteSampler.sample.
     """
-    return sampler.style(sampler.decoder.decode_bytes(codes), **style)
+    return sampler.render(codes, **style)
 
 
 def _gaussian(sampler, cls):
     """(mean, std) of the Gaussian that the sampler draws class ``cls`` (None: the prior) from."""
-    index, _ = sampler.class_index(cls)
-    return (0.0, 1.0) if index is None else (sampler.class_mean[index], sampler.class_std[index])
+    return sampler.class_gaussian(sampler.class_index(cls)[0])
 
 
 def between_cells(sampler, world, a, b, frames, cls=None, *, path="slerp", mirror=False, alpha_threshold=0.5,

@@ -3,14 +3,17 @@
     procgen sample --model plants -n 64 --seed 7 [--class NAME] [style] --out DIR
         DIR/<kind>_0000.png ...  one PNG per sprite
         DIR/sheet.png            all of them on one grid, to look at
-        DIR/manifest.json        per sprite: file, key, seed, index, attempt, class, latent; and the settings
+        DIR/manifest.json        per sprite: file, key, seed, index, attempt, class (also when none was asked
+                                 for), latent; and the settings
     procgen at --model plants --world 42 --x 10 --y -3 [--class NAME] [style] --out FILE.png
     procgen info plants|clothing|MODEL.npz [--json]   classes and their aliases, sprite size, style, licence
     procgen train (--dataset plants|fashion-mnist | --images DIR) --out MODEL.npz [--size 16|32|48|64] [...]
     procgen sheet ... / procgen godot-addon ...   sheets with atlases for game engines (procgen.cli_export)
     procgen --version / procgen (no command: this help)
 
-    style: [--palette NAME|FILE.gpl] [--outline [#RRGGBB]] [--mirror] [--scale S]
+    style: [--palette NAME|FILE.gpl|none] [--outline [#RRGGBB|none]] [--raw] [--mirror] [--scale S]
+           without --palette and --outline, the model's default style (procgen info MODEL shows it);
+           --raw: the model's own colours, no outline
     --class takes a class name in any case or an alias a shell likes ("top", "ankle-boot"): procgen.classes
 
 The same command gives the same files, byte for byte, and nothing is overwritten without --force.
@@ -46,6 +49,7 @@ from procgen import cli_export
 from procgen.errors import ProcgenError
 
 OUTLINE = "#1a1c2c"  # --outline without a colour: a near-black that reads as an ink line
+DEFAULT = "default"  # --palette / --outline not given: the model's default style (procgen.sampler.DEFAULT)
 DISTRIBUTION = "tinyae"  # the name setup.cfg installs procgen under, for --version
 MANIFEST_FORMAT = "procgen-sample"  # manifest.json's "format": marks a folder as an output of procgen sample
 NAMED = 5  # files named in a refusal; the rest are counted
@@ -73,9 +77,13 @@ def _threshold_arguments(parser, default):
 
 
 def _style_arguments(parser):
-    parser.add_argument("--palette", metavar="NAME|FILE", help="built-in palette name or a GIMP .gpl file")
-    parser.add_argument("--outline", nargs="?", const=OUTLINE, metavar="#RRGGBB",
-                        help=f"draw a 1-pixel outline (default colour {OUTLINE})")
+    parser.add_argument("--palette", metavar="NAME|FILE", default=DEFAULT,
+                        help="built-in palette name, a GIMP .gpl file, or none (default: the model's style)")
+    parser.add_argument("--outline", nargs="?", const=OUTLINE, default=DEFAULT, metavar="#RRGGBB",
+                        help=f"a 1-pixel outline (colour {OUTLINE} if none is given), or none (default: the model's "
+                             f"style)")
+    parser.add_argument("--raw", action="store_true",
+                        help="the unstyled sprite: the model's own colours, no palette and no outline")
     parser.add_argument("--mirror", action="store_true", help="make sprites left-right symmetric")
     parser.add_argument("--scale", type=positive_int, default=1, metavar="S", help="upscale by S (nearest)")
     parser.add_argument("--force", action="store_true", help="overwrite existing files")
@@ -93,27 +101,32 @@ def _int_list(text):
 
 def _style(args):
     """The post-processing options of the parsed arguments, checked before any work is done."""
-    if args.palette is not None:
+    palette, outline = (_none(v) for v in (args.palette, args.outline))
+    if args.raw and (palette != DEFAULT or outline != DEFAULT):
+        raise ProcgenError("--raw is the unstyled sprite: give it without --palette and --outline")
+    if palette not in (None, DEFAULT):
         from procgen.palettes import get_palette
 
-        get_palette(args.palette)
-    if args.outline is not None:
+        get_palette(palette)
+    if outline not in (None, DEFAULT):
         from procgen.palettes import parse_color
 
-        parse_color(args.outline, "outline")
-    return {"palette": args.palette, "outline": args.outline, "mirror": args.mirror, "scale": args.scale}
+        parse_color(outline, "outline")
+    return {"palette": palette, "outline": outline, "raw": args.raw, "mirror": args.mirror, "scale": args.scale}
+
+
+def _none(value):
+    """The word "none" (any case) stands for no palette or no outline."""
+    return None if isinstance(value, str) and value.lower() == "none" else value
 
 
 def _sampler(args):
     """The sampler of --model, with --class turned into the model's own class name (an alias resolved)."""
-    from procgen.classes import resolve_class
     from procgen.sampler import SpriteSampler
 
     thresholds = {k: getattr(args, k) for k in ("uniqueness", "novelty") if getattr(args, k) is not None}
     sampler = SpriteSampler.load(args.model, **thresholds)
-    if args.cls is not None and sampler.class_names:
-        args.cls = resolve_class(args.cls, sampler.class_names)
-    sampler.class_index(args.cls)  # an unknown class fails here, before anything is decoded
+    args.cls = sampler.class_index(args.cls)[1]  # an unknown class fails here, before anything is decoded
     return sampler
 
 
@@ -197,7 +210,7 @@ def _sample_files(args, sampler, style):
         "model": str(args.model), "kind": sampler.kind, "seed": args.seed, "n": args.n, "class": result.cls,
         "style": style, "thresholds": sampler.thresholds, "alpha_threshold": sampler.alpha_threshold,
         "stats": result.stats.as_dict(),
-        "sprites": [{"file": name, "index": i, "seed": args.seed, "class": result.cls,
+        "sprites": [{"file": name, "index": i, "seed": args.seed, "class": result.classes[i],
                      "key": f"{int(result.keys[i]):016x}", "attempt": int(result.attempts[i]),
                      "latent": [float(v) for v in result.latents[i]]} for i, name in enumerate(names)],
     }
@@ -329,7 +342,7 @@ def add_train(subparsers):
     from procgen.datasets import SIZES
     from procgen.train import DATASETS
 
-    p = subparsers.add_parser("train", help="train a sprite model (VAE with a dense decoder) and its novelty index")
+    p = subparsers.add_parser("train", help="train a sprite model (a class-conditioned palette VAE) and its novelty index")
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--dataset", choices=DATASETS, help="a built-in training set")
     source.add_argument("--images", type=Path, metavar="DIR", help="a folder of PNG/JPEG sprites; subfolders = classes")
@@ -346,8 +359,6 @@ def add_train(subparsers):
     p.add_argument("--warmup-epochs", type=int, default=5, help="epochs of KL warm-up (default 5)")
     p.add_argument("--seed", type=int, default=0, help="seeds the data, the initial weights and the batches")
     _threshold_arguments(p, "recorded in the model as its default")
-    p.add_argument("--alpha-threshold", type=fraction, metavar="A",
-                   help="where a pixel turns opaque, recorded as the model's default (plants 0.5, clothing 0.2)")
     p.add_argument("--quiet", action="store_true", help="no progress line")
     p.add_argument("--force", action="store_true", help="overwrite MODEL and its novelty index")
     p.set_defaults(run=run_train)
@@ -363,8 +374,7 @@ def run_train(args):
                   progress=not args.quiet, latent=args.latent, encoder=args.encoder, decoder=args.decoder,
                   epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, beta=args.beta,
                   warmup_epochs=args.warmup_epochs, seed=args.seed,
-                  thresholds={"uniqueness": args.uniqueness, "novelty": args.novelty},
-                  alpha_threshold=args.alpha_threshold)
+                  thresholds={"uniqueness": args.uniqueness, "novelty": args.novelty})
     parts = "  ".join(f"{k} {v:.2f}" for k, v in summary["parts"].items())
     print(f"wrote {' and '.join(summary['files'])}: {summary['images']} images, {len(summary['classes'])} classes, "
           f"final loss {summary['loss']:.2f} nats/image ({parts}), {summary['seconds']:.0f} s")

@@ -4,8 +4,9 @@
                     is drawn in its own small palette, so its categories are exact
     fashion-mnist   n images of the Fashion-MNIST training split, the same number from each class,
                     padded from 28 x 28 to size x size (not scaled). The gray level v is cut into
-                    transparent (v <= 0.2, as the old model's alpha threshold) and four gray levels,
-                    which the default style paints in a colour ramp per class
+                    transparent (v <= 0.2, as the old model's alpha threshold) and three gray levels,
+                    which the default style paints in a colour ramp per class (three shades, as
+                    pixel artists ramp a material; a fourth measured as speckle in the samples)
     images DIR      ``procgen.images.load_sprite_folder`` (crisp: cropped, padded, whole-factor scaled),
                     then ``procgen.quantize`` per class
 
@@ -23,14 +24,14 @@ DATASETS = ("plants", "fashion-mnist")
 SIZES = (16, 32, 48, 64)
 OUTLINE = "#1a1c2c"  # the default outline of the shipped models: a near-black that reads as an ink line
 
-GRAY_EDGES = (0.2, 0.4, 0.6, 0.8)  # v <= 0.2 transparent; then four levels, darkest first
-GRAYS = ((77, 77, 77), (128, 128, 128), (179, 179, 179), (230, 230, 230))  # each level's middle, * 255
-CLOTHING_RAMPS = {  # dark to light, one ramp per Fashion-MNIST class, as procgen/models/samples.png
-    "T-shirt/top": "#5a1e2a,#a8324a,#e05a6a,#f4a6a6", "Trouser": "#1c2a4a,#2f4f8a,#4a7cc0,#8fb3e0",
-    "Pullover": "#1f3d2b,#2f6b45,#4fa06a,#9bd39e", "Dress": "#3a1f4a,#6b3a8a,#a066c0,#d7b0e8",
-    "Coat": "#3b2618,#6b4426,#9c6a3c,#d1a36e", "Sandal": "#4a3520,#8a6538,#c49a5c,#ecd29a",
-    "Shirt": "#23405a,#3f6f96,#6ea5cf,#b8dcf2", "Sneaker": "#3a3f4a,#737b8c,#b0b8c6,#f0f2f5",
-    "Bag": "#2e1d14,#5c3a24,#8d5a35,#c08a5a", "Ankle boot": "#1e1a18,#3d3430,#665750,#9a877c"}
+GRAY_EDGES = (0.2, 0.45, 0.7)  # v <= 0.2 transparent; then three levels, darkest first
+GRAYS = ((83, 83, 83), (147, 147, 147), (217, 217, 217))  # each level's middle, * 255
+CLOTHING_RAMPS = {  # dark to light, one ramp per Fashion-MNIST class, after procgen/models/samples.png
+    "T-shirt/top": "#a8324a,#e05a6a,#f4a6a6", "Trouser": "#2f4f8a,#4a7cc0,#8fb3e0",
+    "Pullover": "#2f6b45,#4fa06a,#9bd39e", "Dress": "#6b3a8a,#a066c0,#d7b0e8",
+    "Coat": "#6b4426,#9c6a3c,#d1a36e", "Sandal": "#8a6538,#c49a5c,#ecd29a",
+    "Shirt": "#3f6f96,#6ea5cf,#b8dcf2", "Sneaker": "#737b8c,#b0b8c6,#f0f2f5",
+    "Bag": "#5c3a24,#8d5a35,#c08a5a", "Ankle boot": "#3d3430,#665750,#9a877c"}
 
 
 @dataclass
@@ -100,7 +101,7 @@ def _clothing(n, rng, size, split):
     pick = balanced(labels, n, len(CLASS_NAMES), rng)
     v = x[pick, 0]  # (N, 1, 28, 28) -> (N, 28, 28)
     categories = np.searchsorted(np.array(GRAY_EDGES, np.float32), v, side="left").astype(np.uint8)
-    # v <= 0.2 -> 0, (0.2, 0.4] -> 1, ..., (0.8, 1] -> 4
+    # v <= 0.2 -> 0, (0.2, 0.45] -> 1, (0.45, 0.7] -> 2, (0.7, 1] -> 3
     low = (size - 28) // 2
     categories = np.pad(categories, ((0, 0), (low, size - 28 - low), (low, size - 28 - low)))
     ramps = [[c for c in CLOTHING_RAMPS[name].split(",")] for name in CLASS_NAMES]

@@ -4,11 +4,17 @@ A sprite is made in four steps, each a pure function of its inputs:
 
     key      seeding.key(world, kind, x, y, cls) for a world cell, seeding.batch_key(seed, i, kind, cls)
              for the i-th sprite of a batch; candidate k >= 1 uses uniqueness.attempt_key(key, k)
-    latent   eps = seeding.latent_from_key(key, d) ~ N(0, I); z = eps from the prior, or
-             z = mean_c + sqrt(var_c) * eps from class c's latent Gaussian (centroid and learned spread)
-    bytes    decoder.DenseDecoder: the same bytes alone, in any batch and on any number of threads
-    sprite   sprites.postprocess: binary alpha and mirror give the canonical sprite, which uniqueness
-             and novelty judge; palette, outline and scale only style it afterwards
+    latent   eps = seeding.latent_from_key(key, d) ~ N(0, I), and z = mean_c + sqrt(var_c) * eps from
+             class c's latent Gaussian (centroid and learned spread), or z = eps from the prior. A
+             class-conditioned model decodes [z, onehot(c)], with c the class asked for or, if none
+             was, seeding.class_of_key(key); an older model decodes z
+    data     decoder.DenseDecoder: the same bytes alone, in any batch and on any number of threads:
+             a palette model's categories per pixel, or an older model's sigmoid bytes
+    sprite   the canonical sprite, which uniqueness and novelty judge: for a palette model
+             procgen.paint (mirror, clean-up of islands, the class's colours), for an older one
+             sprites.postprocess (binary alpha and mirror). Palette, outline and scale only style it
+             afterwards; the model's default style (its checkpoint's "style") applies unless the call
+             says otherwise, and ``raw=True`` gives the canonical sprite itself
 
 Which candidate a sprite keeps is decided by the rule in ``procgen.uniqueness``: near-duplicates
 (``procgen.distance`` < ``uniqueness``) are redrawn against earlier sprites of a batch or against
@@ -23,9 +29,11 @@ from pathlib import Path
 
 import numpy as np
 
-from procgen import seeding
+from procgen import paint, seeding
+from procgen.classes import resolve_class
 from procgen.decoder import DenseDecoder
 from procgen.errors import ProcgenError
+from procgen.palettes import parse_color
 from procgen.sprites import postprocess
 from procgen.distance import BLOCK, FeatureIndex, features, near_pairs, pooling_basis, ssd_limit
 from procgen.uniqueness import EarlierSprites, HigherCells, RedrawStats, attempt_key, resolve
@@ -35,14 +43,17 @@ SHIPPED = ("plants", "clothing")
 DEFAULT_UNIQUENESS = 0.06  # see procgen/models/README.md for how the defaults were calibrated
 DEFAULT_NOVELTY = 0.04
 _CHUNK = 2048  # sprites per decode + post-process pass, bounding memory
+DEFAULT = "default"  # palette= or outline= left to the model's default style
 
 
 @dataclass
 class Candidates:
-    """Decoded candidates: keys (n,) uint64, latents (n, d) float32, data (n, C, H, W) uint8 bytes,
-    canonical (n, H, W, 4) uint8 sprites, feats (n, F) uint8, novel (n,) bool."""
+    """Decoded candidates: keys (n,) uint64, classes (n,) int64 (-1: none), latents (n, d) float32 the codes
+    decoded, data (n, C, H, W) uint8 (a palette model's cleaned categories, C = 1), canonical (n, H, W, 4)
+    uint8 sprites, feats (n, F) uint8, novel (n,) bool."""
 
     keys: np.ndarray
+    classes: np.ndarray
     latents: np.ndarray
     data: np.ndarray
     canonical: np.ndarray
@@ -59,7 +70,8 @@ class SampleResult:
 
     sprites (n, H*s, W*s, 4) uint8; keys (n,) uint64 each sprite's own key; attempts (n,) the
     candidate kept, whose key is ``attempt_key(key, attempt)``; latents (n, d) float32 the codes
-    decoded; cls the class name or None; stats the redraws this call made.
+    decoded; cls the class asked for or None; classes (n,) each sprite's class name (None for a
+    model without classes); stats the redraws this call made.
     """
 
     sprites: np.ndarray
@@ -67,6 +79,7 @@ class SampleResult:
     attempts: np.ndarray
     latents: np.ndarray
     cls: str | None
+    classes: list
     stats: RedrawStats
 
 
@@ -74,23 +87,42 @@ class SpriteSampler:
     """Sprites from a VAE decoder: ``sample(n, seed)`` for batches, ``sprite_at(world, x, y)`` for worlds.
 
     decoder: a DenseDecoder. kind: the name mixed into every key ("plants"), so two models never
-    share sprites. class_names, class_mean, class_var: per-class latent Gaussians (K names, (K, d)
-    arrays) or None. index: a FeatureIndex of the training images, or None to skip novelty.
-    uniqueness, novelty: distance thresholds (see procgen.uniqueness); alpha_threshold: where a pixel
-    turns opaque, unless a call says otherwise (the novelty index was built with the model's);
-    radius: Chebyshev radius within which world cells differ; max_attempts: candidates per sprite.
+    share sprites. class_names: the K class names, or None. conditional: the decoder reads
+    [eps, onehot(class)] (its latent_dim is d + K). class_mean, class_var: an older model's per-class
+    latent Gaussians ((K, d) arrays) instead. index: a FeatureIndex of the training images, or None to
+    skip novelty. uniqueness, novelty: distance thresholds (see procgen.uniqueness); alpha_threshold:
+    where a pixel turns opaque, unless a call says otherwise (the novelty index was built with the
+    model's); radius: Chebyshev radius within which world cells differ; max_attempts: candidates per
+    sprite. A palette model (decoder.output "categories") also takes colours: (K or 1, P, 3) uint8, each
+    class's palette; cleanup: {"min_size": m, "ground": bool} for ``procgen.paint.clean``. style: the
+    default style, {"palette": spec or None, "outline": colour or None, "class_palettes": (K, P, 3) or None}:
+    class_palettes recolour a palette model's categories per class (a gray model's per-class ramps).
     """
 
     def __init__(self, decoder, kind, class_names=None, class_mean=None, class_var=None, index=None, *,
-                 uniqueness=DEFAULT_UNIQUENESS, novelty=DEFAULT_NOVELTY, alpha_threshold=0.5, radius=1,
-                 max_attempts=16, cache_cells=1 << 16):
+                 conditional=False, colours=None, cleanup=None, style=None, uniqueness=DEFAULT_UNIQUENESS,
+                 novelty=DEFAULT_NOVELTY, alpha_threshold=0.5, radius=1, max_attempts=16, cache_cells=1 << 16):
         self.decoder, self.kind = decoder, kind
         self.class_names = list(class_names or [])
+        self.conditional = bool(conditional)
         self.class_mean = None if class_mean is None else np.asarray(class_mean, np.float64)
         self.class_std = None if class_var is None else np.sqrt(np.asarray(class_var, np.float64))
-        if self.class_names and (self.class_mean is None or len(self.class_mean) != len(self.class_names)):
+        if self.conditional and not self.class_names:
+            raise ProcgenError("a class-conditioned model needs its class names")
+        if self.class_names and (self.class_mean is None and not self.conditional
+                                 or self.class_mean is not None and len(self.class_mean) != len(self.class_names)):
             raise ProcgenError(f"{len(self.class_names)} class names need as many latent Gaussians, found "
                                f"{0 if self.class_mean is None else len(self.class_mean)}")
+        self.latent_dim = decoder.latent_dim - (len(self.class_names) if self.conditional else 0)
+        if self.latent_dim < 1:
+            raise ProcgenError(f"the decoder reads {decoder.latent_dim} numbers, too few for "
+                               f"{len(self.class_names)} classes and a latent")
+        self.palette_model = decoder.output == "categories"
+        self.colours = self._class_table(colours, "colours") if self.palette_model else None
+        self.cleanup = {"min_size": 3, "ground": False, **(cleanup or {})}
+        style = dict(style or {})
+        self.default_style = {"palette": style.get("palette"), "outline": style.get("outline"),
+                              "class_palettes": self._class_table(style.get("class_palettes"), "class_palettes")}
         self.index = index
         c, h, w = decoder.image_shape
         self.n_features = 2 * (h // BLOCK) * (w // BLOCK)
@@ -105,6 +137,20 @@ class SpriteSampler:
         self.basis = index.basis if index is not None else pooling_basis(self.n_features)
         self.cache = CellCache(cache_cells)
         self.stats = RedrawStats()
+
+    def _class_table(self, table, name):
+        """A palette model's per-class colours as (K, P, 3) uint8 (one row serves every class), or None."""
+        if table is None:
+            if name == "colours":
+                raise ProcgenError("a palette model needs its colours")
+            return None
+        table = np.asarray(table)
+        rows = max(len(self.class_names), 1)
+        entries = self.decoder.image_shape[0] - 1
+        if table.ndim != 3 or table.shape[0] not in (1, rows) or table.shape[1:] != (entries, 3):
+            raise ProcgenError(f"{name} must be ({rows}, {entries}, 3) colours, one palette entry per category "
+                               f"after transparent; got shape {table.shape}")
+        return np.broadcast_to(table.astype(np.uint8), (rows, entries, 3))
 
     # --- loading ---------------------------------------------------------------------------------
 
@@ -128,42 +174,125 @@ class SpriteSampler:
         if not self.class_names:
             raise ProcgenError(f"class {cls!r} asked of a model without classes")
         if isinstance(cls, str):
-            if cls not in self.class_names:
-                raise ProcgenError(f"unknown class {cls!r}; expected one of {', '.join(self.class_names)}")
-            return self.class_names.index(cls), cls
+            name = resolve_class(cls, self.class_names)  # a name in any case, or a shell-safe alias
+            return self.class_names.index(name), name
         if isinstance(cls, (int, np.integer)) and not isinstance(cls, bool) and 0 <= cls < len(self.class_names):
             return int(cls), self.class_names[int(cls)]
         raise ProcgenError(f"class must be a name or an index 0..{len(self.class_names) - 1}, got {cls!r}")
 
+    def classes_of(self, keys, cls_index=None):
+        """The class of each key (n,) int64: the one asked for; else, for a conditioned model, the key's own
+        (``seeding.classes_of_keys``); else -1 (the class is read off the latent in ``latents``)."""
+        keys = np.asarray(keys, np.uint64)
+        if cls_index is not None:
+            return np.full(len(keys), cls_index, dtype=np.int64)
+        if self.conditional:
+            return seeding.classes_of_keys(keys, len(self.class_names))
+        return np.full(len(keys), -1, dtype=np.int64)
+
     def latents(self, keys, cls_index=None):
-        """Keys (n,) uint64 -> latent codes (n, d) float32 from the prior or the class's Gaussian."""
-        eps = seeding.latents_from_keys(np.asarray(keys, np.uint64), self.decoder.latent_dim)
-        if cls_index is None:
-            return eps.astype(np.float32)
-        return (self.class_mean[cls_index] + self.class_std[cls_index] * eps).astype(np.float32)
+        """Keys (n,) uint64 -> the codes the decoder reads (n, decoder.latent_dim) float32: see the module docstring."""
+        keys = np.asarray(keys, np.uint64)
+        z = seeding.latents_from_keys(keys, self.latent_dim)
+        classes = self.classes_of(keys, cls_index)
+        if self.class_mean is not None and (classes >= 0).all():
+            z = self.class_mean[classes] + self.class_std[classes] * z  # (n, d) from each row's class Gaussian
+        if self.conditional:
+            z = np.concatenate([z, np.eye(len(self.class_names))[classes]], axis=1)  # (n, d) + (n, K) -> (n, d + K)
+        return z.astype(np.float32)
+
+    def code_classes(self, codes):
+        """The class each code (n, decoder.latent_dim) is decoded as: its one-hot part, or for an older model
+        the class Gaussian of highest density (-1 without classes)."""
+        codes = np.asarray(codes, np.float64)
+        if self.conditional:
+            return np.argmax(codes[:, self.latent_dim:], axis=1).astype(np.int64)
+        if self.class_mean is None:
+            return np.full(len(codes), -1, dtype=np.int64)
+        e = (codes[:, None, :] - self.class_mean[None]) / self.class_std[None]  # (n, 1, d) - (1, K, d)
+        log_density = -0.5 * (e ** 2).sum(axis=2) - np.log(self.class_std).sum(axis=1)[None]  # (n, K)
+        return np.argmax(log_density, axis=1).astype(np.int64)
 
     def candidates(self, keys, cls_index, mirror, alpha_threshold):
         """Decode the candidates of ``keys`` and judge them: see ``Candidates``."""
         keys = np.asarray(keys, np.uint64)
         z = self.latents(keys, cls_index)
+        classes = self.code_classes(z)
         data = self.decoder.decode_bytes(z)
-        canonical = self.style(data, mirror=mirror, alpha_threshold=alpha_threshold)
+        if self.palette_model:
+            data = paint.clean(paint.mirror(data) if mirror else data, **self.cleanup)[0]
+        canonical = self.style(data, classes, raw=True, mirror=mirror, alpha_threshold=alpha_threshold)
         feats = features(canonical)
         novel = np.ones(len(keys), bool) if self.index is None else ~self.index.within(feats, self.novel_limit)
-        return Candidates(keys, z, data, canonical, feats, novel)
+        return Candidates(keys, classes, z, data, canonical, feats, novel)
 
-    def style(self, data, **options):
-        """Sprite bytes (n, C, H, W) uint8 -> RGBA sprites through ``sprites.postprocess``, in chunks."""
-        out = [postprocess(data[i:i + _CHUNK] / np.float32(255.0), **options) for i in range(0, len(data), _CHUNK)]
-        return np.concatenate(out) if out else postprocess(data / np.float32(255.0), **options)
+    def render(self, codes, *, mirror=False, alpha_threshold=None, **style):
+        """Codes (n, decoder.latent_dim) -> styled RGBA sprites, as ``candidates`` then ``style`` make them."""
+        codes = np.asarray(codes, np.float32)
+        data = self.decoder.decode_bytes(codes)
+        if self.palette_model:
+            data = paint.clean(paint.mirror(data) if mirror else data, **self.cleanup)[0]
+        return self.style(data, self.code_classes(codes), mirror=mirror, alpha_threshold=alpha_threshold, **style)
+
+    def class_gaussian(self, cls_index):
+        """(mean, std) of the Gaussian the codes of class ``cls_index`` (None: any class) are drawn from,
+        with a conditioned model's one-hot part held fixed."""
+        if cls_index is None:
+            return 0.0, 1.0
+        mean, std = ((np.zeros(self.latent_dim), np.ones(self.latent_dim)) if self.class_mean is None
+                     else (self.class_mean[cls_index], self.class_std[cls_index]))
+        if self.conditional:  # the one-hot part: e = (onehot - onehot) / 1 = 0 all along the path
+            k = len(self.class_names)
+            return np.concatenate([mean, np.eye(k)[cls_index]]), np.concatenate([std, np.ones(k)])
+        return mean, std
+
+    def style(self, data, classes=None, *, palette=DEFAULT, outline=DEFAULT, raw=False, mirror=False, scale=1,
+              alpha_threshold=None):
+        """Sprite data (n, C, H, W) uint8 -> RGBA sprites (n, H*s, W*s, 4) through ``sprites.postprocess``.
+
+        classes (n,): a palette model's class per sprite (its colours). palette, outline: DEFAULT for the
+        model's default style, None for none, or a value as ``postprocess`` takes; raw=True is the
+        canonical sprite (the model's own colours, no palette, no outline). A palette model's data are
+        already mirrored and cleaned by ``candidates``.
+        """
+        alpha_threshold = self.alpha_threshold if alpha_threshold is None else alpha_threshold
+        if raw:
+            palette, outline = None, None
+        defaults = self.default_style
+        colours = self.colours
+        if palette == DEFAULT:
+            palette = defaults["palette"]
+            if self.palette_model and defaults["class_palettes"] is not None:
+                colours = defaults["class_palettes"]
+        if outline == DEFAULT:
+            outline = defaults["outline"]
+        options = {"palette": palette, "outline": outline, "scale": scale}
+        if self.palette_model:
+            classes = np.zeros(len(data), np.int64) if classes is None else np.maximum(np.asarray(classes), 0)
+            out = [postprocess(paint.paint(data[i:i + _CHUNK], classes[i:i + _CHUNK], colours),
+                               match=self.palette_match, **options) for i in range(0, len(data), _CHUNK)]
+            empty = (0, 4) + data.shape[2:]
+        else:
+            options.update(mirror=mirror, alpha_threshold=alpha_threshold)
+            out = [postprocess(data[i:i + _CHUNK] / np.float32(255.0), **options) for i in range(0, len(data), _CHUNK)]
+            empty = (0,) + data.shape[1:]
+        return np.concatenate(out) if out else postprocess(np.zeros(empty, np.uint8), **options)
+
+    @property
+    def palette_match(self):
+        """How a user palette replaces a palette model's colours: by luma where its colours are grays."""
+        grey = self.colours is not None and bool((self.colours == self.colours[..., :1]).all())
+        return "luma" if grey else "rgb"
 
     # --- batches ---------------------------------------------------------------------------------
 
-    def sample(self, n, seed, cls=None, *, palette=None, outline=None, mirror=False, scale=1, alpha_threshold=None):
+    def sample(self, n, seed, cls=None, *, palette=DEFAULT, outline=DEFAULT, raw=False, mirror=False, scale=1,
+               alpha_threshold=None):
         """``n`` sprites for ``seed``: sprite i from batch_key(seed, i, kind, cls), differing from sprites 0..i-1.
 
-        The first n sprites of a larger batch are these n. Style options go to ``sprites.postprocess``;
-        alpha_threshold None means the model's. Returns a SampleResult.
+        The first n sprites of a larger batch are these n. Style options as in ``style`` (the model's default
+        style unless palette= or outline= say otherwise, none with raw=True); alpha_threshold None means the
+        model's. Returns a SampleResult.
         """
         alpha_threshold = self.alpha_threshold if alpha_threshold is None else alpha_threshold
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
@@ -180,31 +309,35 @@ class SpriteSampler:
         attempts = resolve(feats, first.novel.copy(), suspect, draws, earlier, self.unique_limit, self.max_attempts,
                            stats)
         chosen = _with_rows(first, {i: draws.rows[i, k] for i, k in enumerate(attempts.tolist()) if k})
-        sprites = self._styled(chosen, palette, outline, mirror, scale, alpha_threshold)
+        sprites = self._styled(chosen, palette, outline, raw, mirror, scale, alpha_threshold)
         self.stats.add(stats)
-        return SampleResult(sprites, keys, attempts, chosen.latents, cls_name, stats)
+        return SampleResult(sprites, keys, attempts, chosen.latents, cls_name, self._names(chosen.classes), stats)
 
     def _chunked_candidates(self, keys, cls_index, mirror, alpha_threshold):
         parts = [self.candidates(keys[i:i + _CHUNK], cls_index, mirror, alpha_threshold)
                  for i in range(0, len(keys), _CHUNK)]
         return Candidates(*(np.concatenate([getattr(p, f) for p in parts]) for f in _FIELDS))
 
-    def _styled(self, chosen, palette, outline, mirror, scale, alpha_threshold):
-        if palette is None and outline is None and scale == 1:
+    def _styled(self, chosen, palette, outline, raw, mirror, scale, alpha_threshold):
+        if scale == 1 and (raw or (palette is None and outline is None)):
             return chosen.canonical
-        return self.style(chosen.data, palette=palette, outline=outline, mirror=mirror, scale=scale,
-                          alpha_threshold=alpha_threshold)
+        return self.style(chosen.data, chosen.classes, palette=palette, outline=outline, raw=raw, mirror=mirror,
+                          scale=scale, alpha_threshold=alpha_threshold)
+
+    def _names(self, classes):
+        """Class indices (n,) -> names, None for -1."""
+        return [self.class_names[c] if c >= 0 else None for c in classes.tolist()]
 
     # --- worlds ----------------------------------------------------------------------------------
 
-    def sprite_at(self, world, x, y, cls=None, *, palette=None, outline=None, mirror=False, scale=1,
-                  alpha_threshold=None):
+    def sprite_at(self, world, x, y, cls=None, *, palette=DEFAULT, outline=DEFAULT, raw=False, mirror=False,
+                  scale=1, alpha_threshold=None):
         """The sprite of cell (x, y) of ``world``: (H*s, W*s, 4) uint8, the same however it is asked for."""
-        return self.region(world, x, y, 1, 1, cls, palette=palette, outline=outline, mirror=mirror, scale=scale,
-                           alpha_threshold=alpha_threshold).sprites[0]
+        return self.region(world, x, y, 1, 1, cls, palette=palette, outline=outline, raw=raw, mirror=mirror,
+                           scale=scale, alpha_threshold=alpha_threshold).sprites[0]
 
-    def region(self, world, x0, y0, width, height, cls=None, *, palette=None, outline=None, mirror=False, scale=1,
-               alpha_threshold=None):
+    def region(self, world, x0, y0, width, height, cls=None, *, palette=DEFAULT, outline=DEFAULT, raw=False,
+               mirror=False, scale=1, alpha_threshold=None):
         """The sprites of cells x0 <= x < x0 + width, y0 <= y < y0 + height, row by row (y, then x).
 
         Every sprite equals ``sprite_at`` of its cell. Returns a SampleResult of width * height sprites.
@@ -221,10 +354,10 @@ class SpriteSampler:
         plan = self._closure(world, xs.ravel(), ys.ravel(), cls_name, context)
         picks, attempts, stats = self._decide(plan, context, cls_index, mirror, alpha_threshold)
         chosen = _gather(picks)
-        sprites = self._styled(chosen, palette, outline, mirror, scale, alpha_threshold)
+        sprites = self._styled(chosen, palette, outline, raw, mirror, scale, alpha_threshold)
         self.stats.add(stats)
         keys = plan.keys[np.array(plan.queries, dtype=np.int64)]
-        return SampleResult(sprites, keys, attempts, chosen.latents, cls_name, stats)
+        return SampleResult(sprites, keys, attempts, chosen.latents, cls_name, self._names(chosen.classes), stats)
 
     def _closure(self, world, xs, ys, cls_name, context):
         """The cells that the query cells depend on (see procgen.world.closure), cached ones not expanded.
@@ -361,22 +494,40 @@ def load_model(path):
         index = checkpoint.load(index_file)[0]["features"] if index_file.is_file() else None
     except (TinyAEError, KeyError, TypeError, ValueError) as err:
         raise ProcgenError(f"model {str(path)!r} cannot be used: {type(err).__name__}: {err}") from err
-    if type(vae).__name__ != "VAE":
-        raise ProcgenError(f"model {str(path)!r} must be a VAE checkpoint, found a {type(vae).__name__}")
+    model = type(vae).__name__
+    if model not in ("VAE", "ConditionalVAE"):
+        raise ProcgenError(f"model {str(path)!r} must be a VAE checkpoint, found a {model}")
     meta = spec.get("training", {}).get("procgen", {}) if isinstance(spec.get("training"), dict) else {}
-    decoder = DenseDecoder.from_sequential(vae.decoder, vae.image_shape)
+    output = "categories" if vae.likelihood.name == "categorical" else "bytes"
+    decoder = DenseDecoder.from_sequential(vae.decoder, vae.image_shape, output)
+    conditional = model == "ConditionalVAE"
     gaussians = vae.class_gaussians
-    names = meta.get("class_names") or ([str(k) for k in range(gaussians.n_classes)] if gaussians else [])
+    n_classes = vae.n_classes if conditional else gaussians.n_classes if gaussians else 0
+    names = meta.get("class_names") or [str(k) for k in range(n_classes)]
     if index is not None and index.shape[1:] != (2 * (vae.image_shape[1] // BLOCK) * (vae.image_shape[2] // BLOCK),):
         raise ProcgenError(f"novelty index {str(novelty_path(path))!r} has features of shape {index.shape[1:]}, "
                            f"which do not fit the model's {vae.image_shape} sprites")
+    style = dict(meta.get("style") or {})
     arguments = {"decoder": decoder, "kind": meta.get("kind", "vae"), "class_names": names,
+                 "conditional": conditional, "index": FeatureIndex(index) if index is not None else None,
                  "class_mean": gaussians.mean if gaussians else None, "class_var": gaussians.var if gaussians else None,
-                 "index": FeatureIndex(index) if index is not None else None}
+                 "colours": _colour_table(meta.get("palettes"), path, "palettes") if output == "categories" else None,
+                 "cleanup": meta.get("cleanup"),
+                 "style": {**style, "class_palettes": _colour_table(style.get("class_palettes"), path, "class_palettes")}}
     defaults = {k: float(v) for k, v in meta.get("thresholds", {}).items() if k in ("uniqueness", "novelty")}
     if "alpha_threshold" in meta:
         defaults["alpha_threshold"] = float(meta["alpha_threshold"])
     return arguments, defaults
+
+
+def _colour_table(palettes, path, field):
+    """Per-class lists of "#rrggbb" (from a checkpoint's metadata) -> (K, P, 3) uint8, or None."""
+    if palettes is None:
+        return None
+    try:
+        return np.array([[parse_color(c, field) for c in row] for row in palettes], dtype=np.uint8)
+    except (ProcgenError, TypeError, ValueError) as err:
+        raise ProcgenError(f"model {str(path)!r}: {field} must be lists of colours, one list per class: {err}") from err
 
 
 def _model_path(model):

@@ -1,24 +1,22 @@
-"""Training a sprite model: a dataset -> a VAE with a small dense decoder -> class Gaussians -> novelty index.
+"""Training a sprite model: a SpriteSet -> a class-conditioned palette VAE -> novelty index -> checkpoint.
 
-    procgen train --dataset plants --out plants.npz           (procgen/models/README.md has the exact settings)
+    procgen train --dataset plants --size 32 --out plants.npz    (procgen/models/README.md has the exact settings)
 
-Datasets, all (N, C, 32, 32) float32 in [0, 1] with integer labels and class names:
-    plants          ``procgen.plants.make_plant_dataset(n, rng)``: RGBA, one class per species
-    fashion-mnist   n images of the Fashion-MNIST training split, the same number from each class, drawn by
-                    rng, padded from 28 x 28 to 32 x 32 with 2 empty pixels per side. One gray channel, which
-                    ``sprites.postprocess`` also reads as alpha: light clothes on an empty background
-    images DIR      every PNG/JPEG in DIR as RGBA resized to 32 x 32 (nearest, to keep pixel art crisp); the
-                    files of a subfolder form a class named after it, files directly in DIR the class "sprite"
-
-Model: dense encoder (Flatten, Dense + ReLU per hidden width, Dense to mu and logvar) and dense decoder
-(Dense + ReLU per width, Dense to logits), Bernoulli likelihood, KL warm-up; trained by ``tinyae.train.fit``
-with Adam. Dense, because ``procgen.decoder`` runs dense layers in a fixed order fast enough for games.
+Model (``tinyae.vae.ConditionalVAE``): images enter as one-hot categories (N, K, S, S), K = palette
+entries + transparent. The encoder reads [image, onehot(class)] through dense layers and gives mu and
+logvar; the decoder reads [z, onehot(class)], Dense + ReLU per width, and a Dense giving K logits per
+pixel. The likelihood is categorical (softmax cross-entropy from the logits), so a decoded pixel is
+one palette entry or transparent: at most P colours by construction, and no blur. The class is an
+input, and after training one Gaussian per class is fitted to the encoded means, so a species asked
+for is drawn with its label and from its own region of the latent space. Dense, because ``procgen.decoder`` runs dense
+layers in a fixed order, fast enough for games and the same in every language.
 
 Written files:
-    OUT                   a tinyae VAE checkpoint (``tinyae.models.load`` reads it) with the class Gaussians;
-                          spec["training"]["procgen"] holds kind, class names, thresholds and these settings
-    OUT stem.novelty.npz  the novelty index: block features (``distance.features``) of every training image,
-                          as a tinyae checkpoint of one uint8 array "features" (M, F)
+    OUT                   a tinyae checkpoint (``tinyae.models.load`` reads it); spec["training"]["procgen"]
+                          holds kind, class names, palettes, default style, clean-up, licence, thresholds
+    OUT stem.novelty.npz  the novelty index: block features (``distance.features``) of every training image
+                          as the canonical sprite the sampler would make of it, as a tinyae checkpoint of one
+                          uint8 array "features" (M, F)
 """
 
 import json
@@ -27,12 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
-from procgen.errors import ProcgenError
+from procgen import paint
+from procgen.datasets import DATASETS, hex_colours, load_dataset  # noqa: F401  (DATASETS: the CLI reads it here)
 from procgen.distance import features
-
-SIZE = 32
-DATASETS = ("plants", "fashion-mnist")
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+from procgen.errors import ProcgenError
+from procgen.sprites import postprocess
 
 
 def novelty_path(model_path):
@@ -41,98 +38,48 @@ def novelty_path(model_path):
     return model_path.with_name(model_path.stem + ".novelty.npz")
 
 
-# --- datasets ------------------------------------------------------------------------------------
-
-
-ALPHA_THRESHOLDS = {"plants": 0.5, "clothing": 0.2, "sprites": 0.5}  # by kind: where a pixel turns opaque
-# clothing: Fashion-MNIST's gray is also its alpha, and many clothes are darker than 0.5 gray
-
-
-def load_dataset(dataset, n, rng, images=None):
-    """(x (N, C, 32, 32) float32, labels (N,) int64, class names, kind) for a dataset name or images folder."""
-    if images is not None:
-        return _folder_dataset(Path(images), n, rng)
-    if dataset == "plants":
-        from procgen.plants import SPECIES, make_plant_dataset
-
-        x, labels = make_plant_dataset(n, rng, size=SIZE)
-        return x, labels, list(SPECIES), "plants"
-    if dataset == "fashion-mnist":
-        from tinyae.datasets import CLASS_NAMES, load_fashion_mnist
-
-        x, labels = load_fashion_mnist("train", progress=False)
-        pick = _balanced(labels, n, len(CLASS_NAMES), rng)
-        pad = (SIZE - 28) // 2
-        x = np.pad(x[pick], ((0, 0), (0, 0), (pad, pad), (pad, pad)))  # (N, 1, 28, 28) -> (N, 1, 32, 32)
-        return x, labels[pick], list(CLASS_NAMES), "clothing"
-    raise ProcgenError(f"dataset must be one of {', '.join(DATASETS)} (or give an images folder), got {dataset!r}")
-
-
-def _balanced(labels, n, n_classes, rng):
-    """n indices, n // K (or one more) from each of the K classes, drawn without replacement, sorted."""
-    per = [n // n_classes + (k < n % n_classes) for k in range(n_classes)]
-    picks = []
-    for k, count in enumerate(per):
-        pool = np.flatnonzero(labels == k)
-        if count > len(pool):
-            raise ProcgenError(f"n = {n} asks {count} images of class {k}, the dataset has {len(pool)}")
-        picks.append(rng.choice(pool, size=count, replace=False))
-    return np.sort(np.concatenate(picks))
-
-
-def _folder_dataset(root, n, rng):
-    """Every image under root (see the module docstring); any other file is refused, naming it."""
-    from tinyae.datasets import load_image_folder
-    from tinyae.errors import DataError
-
-    if not root.is_dir():
-        raise ProcgenError(f"images folder {str(root)!r} does not exist or is not a folder")
-    strays = sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
-                    if p.is_file() and not any(s.startswith(".") for s in p.relative_to(root).parts)
-                    and p.suffix.lower() not in IMAGE_SUFFIXES)
-    if strays:
-        raise ProcgenError(f"images folder {str(root)!r} must hold only PNG/JPEG images; found {len(strays)} other "
-                           f"files: {', '.join(strays[:5])}")
-    try:
-        x, names = load_image_folder(root, size=(SIZE, SIZE), mode="RGBA", recursive=True, resample="nearest")
-    except DataError as err:
-        raise ProcgenError(f"images folder {str(root)!r}: {err}") from err
-    groups = [name.split("/")[0] if "/" in name else "sprite" for name in names]
-    class_names = sorted(set(groups))
-    labels = np.array([class_names.index(g) for g in groups], dtype=np.int64)
-    if n is not None and n < len(x):
-        keep = np.sort(rng.choice(len(x), size=n, replace=False))
-        x, labels = x[keep], labels[keep]
-    return x, labels, class_names, "sprites"
-
-
-# --- training ------------------------------------------------------------------------------------
-
-
-def train(x, labels, class_names, kind, *, latent=16, encoder=(256,), decoder=(128, 128), epochs=40,
-          batch_size=128, lr=1e-3, beta=1.0, warmup_epochs=5, seed=0, progress=True):
-    """Fit a VAE to x and its per-class latent Gaussians; returns (vae, history, settings).
+def train(data, *, latent=16, encoder=(256,), decoder=(128, 128), epochs=40, batch_size=128, lr=1e-3, beta=1.0,
+          warmup_epochs=5, seed=0, progress=True):
+    """Fit a class-conditioned palette VAE to a SpriteSet; returns (vae, history, settings).
 
     settings is what went in (and what ``procgen train`` records in the checkpoint).
     """
     from tinyae.optim import Adam
     from tinyae.train import fit
-    from tinyae.vae import build_vae
+    from tinyae.vae import build_conditional_vae
+    from tinyae.vae.likelihood import one_hot
 
     rng = np.random.default_rng(seed)
+    n_categories = data.palettes.shape[1] + 1
+    x = one_hot(data.categories, n_categories)  # (N, S, S) -> (N, K, S, S) float32
     steps_per_epoch = -(-len(x) // batch_size)
-    vae = build_vae(x.shape[1:], latent, encoder=encoder, decoder=decoder, beta=beta,
-                    warmup_steps=warmup_epochs * steps_per_epoch, rng=rng)
-    history = fit(vae, Adam(lr), x, epochs=epochs, batch_size=batch_size, rng=rng, progress=progress)
-    vae.fit_class_gaussians(x, labels, len(class_names))
-    settings = {"latent": latent, "encoder": list(encoder), "decoder": list(decoder), "epochs": epochs,
-                "batch_size": batch_size, "lr": lr, "beta": beta, "warmup_epochs": warmup_epochs, "seed": seed}
+    vae = build_conditional_vae(x.shape[1:], latent, len(data.class_names), encoder=encoder, decoder=decoder,
+                                likelihood="categorical", beta=beta, warmup_steps=warmup_epochs * steps_per_epoch,
+                                rng=rng)
+    history = fit(vae, Adam(lr), x, epochs=epochs, batch_size=batch_size, rng=rng, progress=progress,
+                  labels=data.labels)
+    vae.fit_class_gaussians(x, data.labels, len(data.class_names))
+    settings = {"size": int(data.categories.shape[1]), "latent": latent, "encoder": list(encoder),
+                "decoder": list(decoder), "epochs": epochs, "batch_size": batch_size, "lr": lr, "beta": beta,
+                "warmup_epochs": warmup_epochs, "seed": seed}
     return vae, history, settings
 
 
-def save_model(vae, out, *, kind, class_names, thresholds, alpha_threshold, settings, history, dataset,
-               training_features, force=False):
-    """Write the checkpoint and its novelty index (see the module docstring); refuses to overwrite unless force."""
+def canonical_sprites(data):
+    """The training images as the canonical sprites the sampler makes: (N, S, S, 4) uint8, in chunks."""
+    out = []
+    for i in range(0, len(data.labels), 2048):
+        categories = data.categories[i:i + 2048, None]  # (n, S, S) -> (n, 1, S, S)
+        out.append(postprocess(paint.paint(categories, data.labels[i:i + 2048], data.palettes)))
+    return np.concatenate(out)
+
+
+def save_model(vae, out, data, *, thresholds, settings, history, force=False):
+    """Write the checkpoint and its novelty index (see the module docstring); refuses to overwrite unless force.
+
+    The index is written first and the checkpoint last, each atomically: a checkpoint on disk always
+    has its index beside it.
+    """
     from tinyae import checkpoint, models
 
     out = Path(out)
@@ -140,46 +87,36 @@ def save_model(vae, out, *, kind, class_names, thresholds, alpha_threshold, sett
     for path in (out, index_path):
         if path.exists() and not force:
             raise ProcgenError(f"{path} already exists; pass --force (force=True) to overwrite it")
-    meta = {"kind": kind, "class_names": list(class_names), "dataset": dataset, "settings": settings,
-            "thresholds": thresholds, "alpha_threshold": alpha_threshold,
-            "n_training_images": int(len(training_features))}
+    feats = features(canonical_sprites(data))
+    meta = {"kind": data.kind, "class_names": list(data.class_names), "dataset": data.source, "settings": settings,
+            "thresholds": thresholds, "alpha_threshold": 0.5, "n_training_images": int(len(feats)),
+            "palettes": hex_colours(data.palettes), "style": data.style,
+            "cleanup": {"min_size": 3, "ground": bool(data.grounded)},
+            "licence": data.licence, "credit": data.credit}
     training = {"history": history.as_dict(), "procgen": meta}
-    checkpoint.save(index_path, {"features": training_features},
+    checkpoint.save(index_path, {"features": feats},
                     {"format": "procgen-novelty-index", "model": out.name, "block": 4,
-                     "n_features": int(training_features.shape[1])}, force=True)
+                     "n_features": int(feats.shape[1])}, force=True)
     models.save(vae, out, force=True, training=json.loads(json.dumps(training, default=float)))
     return out, index_path
 
 
-def training_features(x, alpha_threshold):
-    """Block features of the training images as canonical sprites (binary alpha), (N, F) uint8."""
-    from procgen.sprites import postprocess
-
-    bytes_ = np.floor(x * 255.0 + 0.5) / np.float32(255.0)  # the decoder's levels, so both sides quantize alike
-    return np.concatenate([features(postprocess(bytes_[i:i + 2048].astype(np.float32), alpha_threshold=alpha_threshold))
-                           for i in range(0, len(x), 2048)])
-
-
-def run(dataset=None, images=None, out=None, n=12000, force=False, progress=True, thresholds=None,
-        alpha_threshold=None, **options):
+def run(dataset=None, images=None, out=None, n=12000, size=32, force=False, progress=True, thresholds=None,
+        **options):
     """The whole job behind ``procgen train``: returns a summary dict (files, seconds, final losses)."""
+    from procgen.sampler import DEFAULT_NOVELTY, DEFAULT_UNIQUENESS
+
     seed = options.get("seed", 0)
     start = time.perf_counter()
     out = Path(out)
     for path in (out, novelty_path(out)):
         if path.exists() and not force:
             raise ProcgenError(f"{path} already exists; pass --force to overwrite it")
-    x, labels, class_names, kind = load_dataset(dataset, n, np.random.default_rng([seed, 1]), images)
-    vae, history, settings = train(x, labels, class_names, kind, progress=progress, **options)
-    from procgen.sampler import DEFAULT_NOVELTY, DEFAULT_UNIQUENESS
-
+    data = load_dataset(dataset, n, np.random.default_rng([seed, 1]), size, images)
+    vae, history, settings = train(data, progress=progress, **options)
     defaults = {"uniqueness": DEFAULT_UNIQUENESS, "novelty": DEFAULT_NOVELTY}
     thresholds = {k: v if (thresholds or {}).get(k) is None else float(thresholds[k]) for k, v in defaults.items()}
-    settings["n"] = int(len(x))
-    alpha = ALPHA_THRESHOLDS[kind] if alpha_threshold is None else float(alpha_threshold)
-    source = f"images:{Path(images).name}" if images is not None else dataset
-    files = save_model(vae, out, kind=kind, class_names=class_names, thresholds=thresholds, alpha_threshold=alpha,
-                       settings=settings, history=history, dataset=source,
-                       training_features=training_features(x, alpha), force=force)
-    return {"files": [str(f) for f in files], "seconds": time.perf_counter() - start, "images": int(len(x)),
-            "loss": history.loss[-1], "parts": history.parts[-1], "classes": class_names}
+    settings["n"] = int(len(data.labels))
+    files = save_model(vae, out, data, thresholds=thresholds, settings=settings, history=history, force=force)
+    return {"files": [str(f) for f in files], "seconds": time.perf_counter() - start, "images": int(len(data.labels)),
+            "loss": history.loss[-1], "parts": history.parts[-1], "classes": list(data.class_names)}

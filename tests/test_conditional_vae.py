@@ -113,6 +113,20 @@ def test_the_label_asked_for_decides_the_image_for_any_z(trained):
         assert np.mean(mode(vae.sample_class(k, 50, rng)) == PATTERNS[k]) >= 0.95, k
 
 
+def test_class_gaussians_are_fitted_per_label_and_sampled_from(trained):
+    """fit_class_gaussians fits mu(x, y) per class; sample_class then draws z from its own class's Gaussian."""
+    vae, x, labels, _ = trained
+    gaussians = vae.fit_class_gaussians(x, labels, 3)
+    mu = vae.encode(x, labels)[0].astype(np.float64)
+    for k in range(3):
+        assert np.allclose(gaussians.mean[k], mu[labels == k].mean(axis=0))
+    vae.class_gaussians.mean[1] += 100.0  # a Gaussian far from where class 1 lives: its samples show it is used
+    far = vae.sample_class(1, 20, np.random.default_rng(8))
+    near = vae.sample(20, np.random.default_rng(8), np.full(20, 1))
+    assert not np.allclose(far, near)
+    vae.class_gaussians = None
+
+
 def test_reconstruct_interpolate_and_evaluation_pass_labels(trained):
     vae, x, labels, _ = trained
     assert np.mean(mode(vae.reconstruct(x, labels)) == PATTERNS[labels]) >= 0.95
@@ -201,8 +215,6 @@ def test_bad_labels_give_clear_errors():
         vae.loss_and_grads(x, None, rng)
     with pytest.raises(ShapeError, match=r"shape \(2,\), one per row, got int64 array of shape \(6,\)"):
         vae.decode(np.zeros((2, D), np.float32), labels)
-    with pytest.raises(ValueError, match="sample_class"):
-        vae.fit_class_gaussians(x, labels)
     with pytest.raises(ValueError, match="n_classes must be an integer >= 1"):
         build_conditional_vae(SHAPE, D, 0)
     with pytest.raises(ShapeError, match=r"encoder's first layer must read 22 numbers \(n_classes=4\), it reads 21"):

@@ -58,7 +58,7 @@ def test_nearest_breaks_ties_to_the_lower_index_and_errors():
     assert class_palette(np.array([[5, 5, 5]] * 3, np.uint8), 4).tolist() == [[5, 5, 5]]
 
 
-def test_fashion_mnist_cut_into_four_grays_padded_not_scaled():
+def test_fashion_mnist_cut_into_three_grays_padded_not_scaled():
     pytest.importorskip("tinyae.datasets")
     from tinyae.datasets import load_fashion_mnist
 
@@ -70,7 +70,7 @@ def test_fashion_mnist_cut_into_four_grays_padded_not_scaled():
     assert data.categories.shape == (20, 32, 32) and np.bincount(data.labels, minlength=10).tolist() == [2] * 10
     assert data.palettes.tolist() == [list(map(list, GRAYS))]
     assert not data.categories[:, :2].any() and not data.categories[:, :, -2:].any()  # the 2-pixel padding
-    assert data.categories.max() == 4 and len(data.style["class_palettes"]) == 10
+    assert data.categories.max() == 3 and len(data.style["class_palettes"]) == 10
     with pytest.raises(ProcgenError, match="padded, never scaled"):
         load_dataset("fashion-mnist", 20, np.random.default_rng(0), 16)
 

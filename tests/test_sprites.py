@@ -270,10 +270,10 @@ def test_colours_from_hex_strings_and_int_triples():
 @pytest.mark.parametrize(
     "call, fragment",
     [
-        (lambda: from_colors(["#000000", "#12345"]), "colour 1 of palette 'custom' must be a hex colour"),
+        (lambda: from_colors(["#000000", "#12345"]), "entry 2 of palette 'custom' must be a hex colour"),
         (lambda: from_colors([]), "at least one colour"),
         (lambda: get_palette(3), "got int"),
-        (lambda: Palette("p", np.zeros((257, 3), dtype=int)), "1 <= K <= 256"),
+        (lambda: Palette("p", np.zeros((65, 3), dtype=int)), "1 <= K <= 64"),
         (lambda: Palette("p", [[0.5, 0, 0]]), "must be ints"),
     ],
 )
@@ -316,7 +316,7 @@ def test_gpl_parser_reads_headers_comments_names_crlf_and_bom(tmp_path):
         ("GIMP Palette\nColumns: many\n0 0 0\n", "line 2: expected 'Columns: <int>'"),
         ("GIMP Palette\n0 0 0\nName: late\n", "line 3: .*headers go before the first colour"),
         ("GIMP Palette\nName: empty\n", "expected at least one colour row"),
-        ("GIMP Palette\n" + "1 2 3\n" * 257, "expected at most 256 colours, found 257"),
+        ("GIMP Palette\n" + "1 2 3\n" * 65, "line 66: colour 65, '1 2 3'; a palette holds at most 64"),
     ],
 )
 def test_gpl_parser_rejects_broken_files_naming_the_line(text, fragment):

@@ -28,6 +28,7 @@ import numpy as np
 
 from tinyae.errors import ShapeError
 from tinyae.models import register
+from tinyae.vae.generation import ClassGaussians
 from tinyae.vae.likelihood import one_hot
 from tinyae.vae.model import VAE
 
@@ -101,10 +102,18 @@ class ConditionalVAE(VAE):
         return super().reconstruct(x, rng, labels=labels)
 
     def sample_class(self, cls, n, rng):
-        """n images of class cls, decoded from z ~ N(0, I) with that label (no fitted Gaussians needed)."""
-        return self.sample(n, rng, np.full(n, cls))
+        """n images of class cls with that label, z from the class's fitted Gaussian if there is one, else N(0, I)."""
+        if self.class_gaussians is None:
+            return self.sample(n, rng, np.full(n, cls))
+        return self.decode(self.class_gaussians.sample(cls, n, rng), np.full(n, cls))
 
     def fit_class_gaussians(self, x, labels, n_classes=None):
-        """Not for a conditional model: the class is an input, so sample_class(cls, n, rng) draws it directly."""
-        raise ValueError("ConditionalVAE.fit_class_gaussians: the class is an input of this model; "
-                         "draw a class with sample_class(cls, n, rng) or sample(n, rng, labels)")
+        """One Gaussian per class over the encoded means mu(x, y) (see ClassGaussians); kept and checkpointed.
+
+        Why a conditioned model wants them too: nothing stops the encoder from also writing the class into
+        z (it is cheapest early in the KL warm-up), and a decoder that learned to read it there draws the
+        class of z's region whatever the label says. Drawing z from the class's own region keeps both in
+        agreement.
+        """
+        self.class_gaussians = ClassGaussians.fit(self.encode(x, labels)[0].astype(np.float64), labels, n_classes)
+        return self.class_gaussians
