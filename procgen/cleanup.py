@@ -30,17 +30,25 @@ def label_pieces(mask):
 
     labels (N, H, W) int64 numbers the pieces 1..L in raster order over the stack (sprite 0's first,
     each sprite's by its first pixel), 0 is background; sizes (L + 1,) int64 counts each piece's
-    pixels (sizes[0] = 0). The stack is labelled as one tall image with a blank row under each
-    sprite, so no piece crosses into the next (ndimage's 3-D labelling with a structure empty across
-    sprites gives the same pieces, at half the speed).
+    pixels (sizes[0] = 0).
+    """
+    labels, sizes = _label_tall(mask)
+    return labels[:, :mask.shape[1]], sizes  # (N, H+1, W) -> (N, H, W) without the blank rows
+
+
+def _label_tall(mask):
+    """``label_pieces`` with a blank row under each sprite: labels (N, H+1, W), contiguous, and sizes.
+
+    The stack is labelled as one tall image, so the blank rows keep each piece within its sprite
+    (ndimage's 3-D labelling with a structure empty across sprites gives the same pieces, at half the speed).
     """
     n, h, w = mask.shape
     tall = np.zeros((n, h + 1, w), dtype=bool)
     tall[:, :h] = mask
     labels = np.empty((n * (h + 1), w), dtype=np.int64)
     count = ndimage.label(tall.reshape(n * (h + 1), w), structure=_EIGHT, output=labels)  # (N, H+1, W) -> (N*(H+1), W)
-    labels = labels.reshape(n, h + 1, w)[:, :h]  # (N*(H+1), W) -> (N, H, W) without the blank rows
-    sizes = np.bincount(labels[mask], minlength=count + 1)  # over the pieces' pixels only: sizes[0] = 0
+    labels = labels.reshape(n, h + 1, w)  # (N*(H+1), W) -> (N, H+1, W)
+    sizes = np.bincount(labels[tall], minlength=count + 1)  # over the pieces' pixels only: sizes[0] = 0
     return labels, sizes
 
 
@@ -62,12 +70,13 @@ def remove_islands(index_maps, min_size=3, ground=False):
 def _clean_chunk(maps, min_size, ground):
     """``remove_islands`` on (n, H, W) maps: (cleaned, removed)."""
     mask = maps != 0
-    labels, sizes = label_pieces(mask)
+    labels, sizes = _label_tall(mask)  # (n, H+1, W): contiguous, so the passes below run at full speed
     big = sizes >= min_size  # (L + 1,)
     big[0] = False
-    keep = np.take(big, labels)  # (n, H, W); take, not big[labels]: 2x faster
+    keep = np.take(big, labels)  # (n, H+1, W); take, not big[labels]: 2x faster
     if ground:
         keep = labels == _ground_piece(labels, sizes, big, keep)[:, None, None]
+    keep = keep[:, :maps.shape[1]]  # (n, H+1, W) -> (n, H, W)
     cleaned = maps * keep
     removed = np.count_nonzero(mask != keep, axis=(1, 2))  # keep lies within mask
     return cleaned, removed
