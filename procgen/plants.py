@@ -452,9 +452,9 @@ class Species:
 SPECIES_TABLE = {
     # fern: dark stem, three yellow-greens
     "fern": Species(((30, 77, 43), (74, 143, 60), (118, 185, 71), (180, 216, 90)), partial(_grow_lsystem, _FERN)),
-    # bush: bark, four greens from shadow to light, red and purple berries
-    "bush": Species(((107, 74, 43), (30, 77, 43), (47, 107, 53), (74, 143, 60), (118, 185, 71), (217, 72, 95),
-                     (123, 94, 167)), partial(_grow_lsystem, _BUSH)),
+    # bush: bark, four deep cool greens from shadow to light, red and purple berries
+    "bush": Species(((96, 66, 40), (22, 58, 44), (34, 88, 58), (54, 120, 68), (92, 156, 78), (222, 66, 86),
+                     (132, 92, 186)), partial(_grow_lsystem, _BUSH)),
     # flowering: stem and leaf greens, red / pink / cream petals, a yellow centre
     "flowering": Species(((47, 107, 53), (74, 143, 60), (118, 185, 71), (217, 72, 95), (242, 160, 184),
                           (255, 243, 196), (246, 208, 77)), partial(_grow_lsystem, _FLOWERING)),
@@ -495,8 +495,7 @@ def render_plant_indexed(species, rng, size=32):
     """
     _check_species(species)
     _check_rng(rng)
-    if isinstance(size, bool) or size not in SIZES:
-        raise ProcgenError(f"size must be one of {', '.join(map(str, SIZES))}, got {size!r}")
+    _check_size(size)
     sketch = SPECIES_TABLE[species].grow(rng)
     return _draw(sketch, int(size), len(SPECIES_TABLE[species].palette))
 
@@ -526,9 +525,10 @@ def _draw(sketch, size, colours):
 
     samples = Image.new("L", (SUPER * size, SUPER * size), 0)
     draw = ImageDraw.Draw(samples)
-    edge_width = int(SUPER * size / 32 + 0.5)  # samples: half a pixel at 16, one at 32, two at 64
+    edge_width = SUPER * (size // 32)  # 1 px at 32 and 48, 2 at 64; none at 16, where leaves are 2 px wide
     for shape, colour, edge in sketch.bodies:
-        draw.polygon(pixels(shape, SUPER), fill=colour, outline=edge or None, width=edge_width)
+        draw.polygon(pixels(shape, SUPER), fill=colour, outline=edge if edge and edge_width else None,
+                     width=edge_width)
     index = _reduce(np.asarray(samples), size, colours)
 
     lines = Image.new("L", (size, size), 0)
@@ -580,6 +580,7 @@ def make_plant_dataset(n, rng, size=32, species=None, indexed=False):
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
         raise ProcgenError(f"n must be an int >= 0, got {n!r}")
     _check_rng(rng)
+    _check_size(size)
     labels = rng.permutation(np.arange(n) % len(species))
     if indexed:
         images = np.empty((n, size, size), dtype=np.uint8)
@@ -594,10 +595,15 @@ def make_plant_dataset(n, rng, size=32, species=None, indexed=False):
 
 
 def _check_species(species):
-    if species not in SPECIES_TABLE:
+    if not isinstance(species, str) or species not in SPECIES_TABLE:
         raise ProcgenError(f"species must be one of {', '.join(SPECIES)}, got {species!r}")
 
 
 def _check_rng(rng):
     if not isinstance(rng, np.random.Generator):
         raise ProcgenError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+
+
+def _check_size(size):
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size not in SIZES:
+        raise ProcgenError(f"size must be one of {', '.join(map(str, SIZES))}, got {size!r}")
