@@ -49,13 +49,14 @@ DEFAULT = "default"  # palette= or outline= left to the model's default style
 @dataclass
 class Candidates:
     """Decoded candidates: keys (n,) uint64, classes (n,) int64 (-1: none), latents (n, d) float32 the codes
-    decoded, data (n, C, H, W) uint8 (a palette model's cleaned categories, C = 1), canonical (n, H, W, 4)
-    uint8 sprites, feats (n, F) uint8, novel (n,) bool."""
+    decoded, data (n, C, H, W) uint8 (a palette model's cleaned categories, C = 1), removed (n,) int64 the
+    pixels its clean-up removed, canonical (n, H, W, 4) uint8 sprites, feats (n, F) uint8, novel (n,) bool."""
 
     keys: np.ndarray
     classes: np.ndarray
     latents: np.ndarray
     data: np.ndarray
+    removed: np.ndarray
     canonical: np.ndarray
     feats: np.ndarray
     novel: np.ndarray
@@ -218,20 +219,22 @@ class SpriteSampler:
         keys = np.asarray(keys, np.uint64)
         z = self.latents(keys, cls_index)
         classes = self.code_classes(z)
-        data = self.decoder.decode_bytes(z)
-        if self.palette_model:
-            data = paint.clean(paint.mirror(data) if mirror else data, **self.cleanup)[0]
+        data, removed = self._cleaned(self.decoder.decode_bytes(z), mirror)
         canonical = self.style(data, classes, raw=True, mirror=mirror, alpha_threshold=alpha_threshold)
         feats = features(canonical)
         novel = np.ones(len(keys), bool) if self.index is None else ~self.index.within(feats, self.novel_limit)
-        return Candidates(keys, classes, z, data, canonical, feats, novel)
+        return Candidates(keys, classes, z, data, removed, canonical, feats, novel)
+
+    def _cleaned(self, data, mirror):
+        """(data, pixels removed (n,)): a palette model's categories mirrored if asked, then cleaned."""
+        if not self.palette_model:
+            return data, np.zeros(len(data), np.int64)
+        return paint.clean(paint.mirror(data) if mirror else data, **self.cleanup)
 
     def render(self, codes, *, mirror=False, alpha_threshold=None, **style):
         """Codes (n, decoder.latent_dim) -> styled RGBA sprites, as ``candidates`` then ``style`` make them."""
         codes = np.asarray(codes, np.float32)
-        data = self.decoder.decode_bytes(codes)
-        if self.palette_model:
-            data = paint.clean(paint.mirror(data) if mirror else data, **self.cleanup)[0]
+        data = self._cleaned(self.decoder.decode_bytes(codes), mirror)[0]
         return self.style(data, self.code_classes(codes), mirror=mirror, alpha_threshold=alpha_threshold, **style)
 
     def class_gaussian(self, cls_index):
@@ -310,6 +313,7 @@ class SpriteSampler:
                            stats)
         chosen = _with_rows(first, {i: draws.rows[i, k] for i, k in enumerate(attempts.tolist()) if k})
         sprites = self._styled(chosen, palette, outline, raw, mirror, scale, alpha_threshold)
+        stats.cleaned = int(np.count_nonzero(chosen.removed))
         self.stats.add(stats)
         return SampleResult(sprites, keys, attempts, chosen.latents, cls_name, self._names(chosen.classes), stats)
 
@@ -355,6 +359,7 @@ class SpriteSampler:
         picks, attempts, stats = self._decide(plan, context, cls_index, mirror, alpha_threshold)
         chosen = _gather(picks)
         sprites = self._styled(chosen, palette, outline, raw, mirror, scale, alpha_threshold)
+        stats.cleaned = int(np.count_nonzero(chosen.removed))
         self.stats.add(stats)
         keys = plan.keys[np.array(plan.queries, dtype=np.int64)]
         return SampleResult(sprites, keys, attempts, chosen.latents, cls_name, self._names(chosen.classes), stats)

@@ -39,7 +39,8 @@ class RedrawStats:
 
     sprites: sprites decided;  decoded: candidates decoded (attempt 0 included);
     near_duplicate / not_novel: candidates rejected for each reason (one candidate may count in both);
-    exhausted: sprites that kept their best candidate after max_attempts.
+    exhausted: sprites that kept their best candidate after max_attempts;
+    cleaned: sprites returned whose clean-up (``procgen.paint.clean``) removed pixels.
     """
 
     sprites: int = 0
@@ -47,6 +48,7 @@ class RedrawStats:
     near_duplicate: int = 0
     not_novel: int = 0
     exhausted: int = 0
+    cleaned: int = 0
 
     def add(self, other):
         for f in fields(self):
