@@ -175,7 +175,7 @@ def _grow_lsystem(system, rng):
     tones = rng.uniform(-0.5, 0.5, len(text)).tolist()
     petal, centre = system.blossoms[rng.integers(len(system.blossoms))] if system.blossoms else (0, 0)
     x, y, heading, width, size = 0.0, 0.0, 90.0, system.stem_width, 1.0
-    stack, sketch, leaves = [], Sketch(), []
+    stack, sketch, leaves, blossoms = [], Sketch(), [], []
     for i, symbol in enumerate(text):
         if symbol == "F":
             length = size * steps[i]
@@ -198,10 +198,9 @@ def _grow_lsystem(system, rng):
             leaves.append((_lens(x, y, math.radians(heading), length, system.leaf_width * length), tones[i]))
         elif symbol == "K" and petal:
             radius = system.blossom_radius * max(size, 0.6)
-            sketch.bodies.append((_ellipse(x, y, radius, radius), petal, 0))
+            blossoms.append((_ellipse(x, y, radius, radius), petal, 0))
             if centre != petal:
-                sketch.bodies.append((_ellipse(x, y, radius / 2.5, radius / 2.5, 8), centre, 0))
-    blossoms, sketch.bodies = sketch.bodies, []
+                blossoms.append((_ellipse(x, y, radius / 2.5, radius / 2.5, 8), centre, 0))
     if leaves:  # light = 0.65 height + 0.35 rightness + 0.3 jitter, each in about [0, 1]
         tips = np.array([points[2] for points, _ in leaves])  # (n, 2) the leaf tips
         span = np.maximum(tips.max(axis=0) - tips.min(axis=0), 1e-9)
@@ -224,15 +223,15 @@ _FERN = LSystem(
               (0.3, "[+++++FA][+++FA][+FA][-FA][---FA][-----FA]")),
         "A": ((0.85, "F[+++++L][-----L]A"), (0.15, "F[++++L][-----L]A")),
     },
-    iterations=11, angle=10.0, angle_jitter=0.25, step_jitter=0.1, taper=0.92, droop=5.0,
+    iterations=11, angle=10.0, angle_jitter=0.25, step_jitter=0.1, taper=0.92, droop=3.5,
     stem_width=1.0, width_decay=1.0, leaf_length=1.4, leaf_width=0.35, blossom_radius=0.0,
     stem=1, leaves=(2, 3, 4),
 )
 _BUSH = LSystem(
     axiom="[+++A][++A][A][--A][---A]",
-    rules={"A": ((0.45, "F[+AL][-AL]L"), (0.25, "F[+AL]AL"), (0.27, "F[-AL]AL"), (0.03, "F[+AK][-AL]L"))},
-    iterations=4, angle=16.0, angle_jitter=0.3, step_jitter=0.2, taper=0.8, droop=-8.0,
-    stem_width=1.0, width_decay=1.0, leaf_length=1.3, leaf_width=0.8, blossom_radius=0.25,
+    rules={"A": ((0.43, "F[+AL][-AL]L"), (0.24, "F[+AL]AL"), (0.25, "F[-AL]AL"), (0.08, "F[+AK][-AL]L"))},
+    iterations=4, angle=16.0, angle_jitter=0.3, step_jitter=0.2, taper=0.85, droop=-8.0,
+    stem_width=1.0, width_decay=1.0, leaf_length=0.9, leaf_width=0.8, blossom_radius=0.25,
     stem=1, leaves=(2, 3, 4, 5), blossoms=((6, 6), (7, 7)),  # red or purple berries
 )
 _FLOWERING = LSystem(
@@ -277,10 +276,8 @@ def _grow_cactus(rng):
     for colour, share, shift in ((1, 1.0, 0.0), (2, 0.66, 0.1), (3, 0.18, 0.2)):  # shift: towards the light
         for (x0, y0), (x1, y1), w in limbs:
             sketch.bodies.append((_capsule(x0 + shift * w, y0, x1 + shift * w, y1, share * w), colour, 0))
-    for _ in range(rng.integers(3, 7)):  # spines: pale dots on the body's dark flank
-        (x0, y0), (x1, y1), w = limbs[0]
-        y = rng.uniform(0.15, 0.9) * height
-        sketch.bodies.append((_ellipse(-0.3 * w, y, 0.05, 0.05, 6), 4, 0))
+    for y in rng.uniform(0.15, 0.9, rng.integers(3, 7)) * height:  # spines: pale dots on the column's dark flank
+        sketch.bodies.append((_ellipse(-0.3 * width, y, 0.05, 0.05, 6), 4, 0))
     for (_, _), (x, y), w in [limbs[0], *limbs[2::2]]:
         if rng.random() < 0.45:  # a flower on this limb's top
             sketch.bodies.append((_ellipse(x, y + 0.45 * w, 0.3 * w, 0.22 * w), 5, 0))
@@ -294,8 +291,8 @@ def _toadstool(sketch, rng, x, height, radius):
     s0, s1 = 0.42 * radius, 0.3 * radius  # stalk width at the ground and under the cap
     sketch.strokes.append(([(x, 0.0), (x + lean, height)], 1, 1))
     stalk = [(x - s0 / 2, 0.0), (x + s0 / 2, 0.0), (x + lean + s1 / 2, height), (x + lean - s1 / 2, height)]
-    sketch.bodies.append((stalk, 1, 0))
-    sketch.bodies.append(([(u + 0.12 * s0, v) for u, v in stalk[:2]] + stalk[2:3] + [(x + lean, height)], 2, 0))
+    lit = [(x - 0.3 * s0, 0.0), stalk[1], stalk[2], (x + lean - 0.1 * s1, height)]  # all but a strip on the left
+    sketch.bodies += [(stalk, 1, 0), (lit, 2, 0)]
     cx, cy, ry = x + lean, height + 0.05 * radius, radius * rng.uniform(0.6, 0.9)
     sketch.bodies.append((_ellipse(cx, cy, 0.8 * radius, 0.16 * radius), 1, 0))  # gills under the rim
     sketch.bodies.append((_dome(cx, cy, radius, ry, sag=0.08 * radius), 3, 0))
@@ -312,11 +309,11 @@ def _grow_mushroom(rng):
     Palette: 1 stalk shadow and gills, 2 stalk, 3 cap shadow, 4 cap, 5 cap highlight, 6 spots.
     """
     sketch, radius = Sketch(), rng.uniform(0.9, 1.2)
-    _toadstool(sketch, rng, 0.0, height=radius * rng.uniform(0.8, 1.3), radius=radius)
+    _toadstool(sketch, rng, 0.0, height=radius * rng.uniform(0.9, 1.3), radius=radius)
     if rng.random() < 0.5:
-        small = radius * rng.uniform(0.35, 0.5)
-        x = rng.choice([-1.0, 1.0]) * (0.21 * radius + 0.1 * small)  # its stalk overlaps the big one's foot
-        _toadstool(sketch, rng, x, height=small * rng.uniform(0.8, 1.2), radius=small)
+        small = radius * rng.uniform(0.3, 0.42)  # short enough to stay under the big cap
+        x = rng.choice([-1.0, 1.0]) * (0.21 * radius + 0.15 * small)  # its stalk's side overlaps the big one's foot
+        _toadstool(sketch, rng, x, height=small * rng.uniform(0.6, 0.9), radius=small)
     return sketch
 
 
@@ -470,7 +467,7 @@ SPECIES_TABLE = {
                          (252, 244, 230)), _grow_mushroom),
     "grass": Species(((28, 92, 64), (44, 132, 72), (88, 170, 80), (164, 206, 96), (214, 184, 110),
                       (150, 122, 70)), _grow_grass),
-    "vine": Species(((96, 78, 52), (28, 84, 72), (46, 126, 92), (96, 172, 112), (124, 84, 196),
+    "vine": Species(((92, 104, 48), (28, 84, 72), (46, 126, 92), (96, 172, 112), (124, 84, 196),
                      (222, 200, 250)), _grow_vine),
     "tree": Species(((70, 46, 36), (122, 84, 58), (22, 64, 60), (34, 104, 72), (76, 150, 78), (150, 198, 98),
                      (204, 58, 48)), _grow_tree),
