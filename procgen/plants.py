@@ -69,12 +69,11 @@ def _dome(x, y, rx, ry, sag=0.0, n=12):
 
 
 def _capsule(x0, y0, x1, y1, width, n=8):
-    """A segment ``width`` wide with round ends (a cactus limb)."""
+    """A segment ``width`` wide with round ends (a cactus limb): a half circle about each end."""
     a, r = math.atan2(y1 - y0, x1 - x0), width / 2
-    end = [(x1 + r * math.cos(a - math.pi / 2 + math.pi * k / n), y1 + r * math.sin(a - math.pi / 2 + math.pi * k / n))
-           for k in range(n + 1)]
-    start = [(x0 + r * math.cos(a + math.pi / 2 + math.pi * k / n), y0 + r * math.sin(a + math.pi / 2 + math.pi * k / n))
-             for k in range(n + 1)]
+    turns = [math.pi * k / n - math.pi / 2 for k in range(n + 1)]  # -90 .. 90 degrees about the heading
+    end = [(x1 + r * math.cos(a + t), y1 + r * math.sin(a + t)) for t in turns]
+    start = [(x0 - r * math.cos(a + t), y0 - r * math.sin(a + t)) for t in turns]
     return end + start
 
 
@@ -285,7 +284,7 @@ def _grow_cactus(rng):
     return sketch
 
 
-def _toadstool(sketch, rng, x, height, radius):
+def _toadstool(sketch, rng, x, height, radius, spots):
     """One mushroom standing at (x, 0): a tapering stalk, gills, a domed cap shaded from the upper right, spots."""
     lean = radius * rng.uniform(-0.15, 0.15)
     s0, s1 = 0.42 * radius, 0.3 * radius  # stalk width at the ground and under the cap
@@ -298,7 +297,7 @@ def _toadstool(sketch, rng, x, height, radius):
     sketch.bodies.append((_dome(cx, cy, radius, ry, sag=0.08 * radius), 3, 0))
     sketch.bodies.append((_dome(cx + 0.06 * radius, cy + 0.12 * ry, 0.86 * radius, 0.84 * ry), 4, 0))
     sketch.bodies.append((_ellipse(cx + 0.38 * radius, cy + 0.62 * ry, 0.2 * radius, 0.1 * ry, 10), 5, 0))
-    for _ in range(rng.integers(3, 7)):
+    for _ in range(spots):
         a, f, r = rng.uniform(0.2, 2.9), rng.uniform(0.35, 0.75), radius * rng.uniform(0.09, 0.14)
         sketch.bodies.append((_ellipse(cx + f * radius * math.cos(a), cy + f * ry * math.sin(a), r, 0.8 * r, 8), 6, 0))
 
@@ -309,11 +308,11 @@ def _grow_mushroom(rng):
     Palette: 1 stalk shadow and gills, 2 stalk, 3 cap shadow, 4 cap, 5 cap highlight, 6 spots.
     """
     sketch, radius = Sketch(), rng.uniform(0.9, 1.2)
-    _toadstool(sketch, rng, 0.0, height=radius * rng.uniform(0.9, 1.3), radius=radius)
+    _toadstool(sketch, rng, 0.0, height=radius * rng.uniform(0.9, 1.3), radius=radius, spots=rng.integers(3, 7))
     if rng.random() < 0.5:
         small = radius * rng.uniform(0.3, 0.42)  # short enough to stay under the big cap
         x = rng.choice([-1.0, 1.0]) * (0.21 * radius + 0.15 * small)  # its stalk's side overlaps the big one's foot
-        _toadstool(sketch, rng, x, height=small * rng.uniform(0.6, 0.9), radius=small)
+        _toadstool(sketch, rng, x, height=small * rng.uniform(0.6, 0.9), radius=small, spots=rng.integers(1, 3))
     return sketch
 
 
@@ -386,7 +385,7 @@ def _grow_vine(rng):
 
 
 def _heart(x, y, heading, length):
-    """A heart-shaped leaf from (x, y) along ``heading`` (radians): base notch, lobe, side, tip (index 4), side, lobe."""
+    """A heart-shaped leaf from (x, y) along ``heading`` (radians): notch, lobe, side, tip (index 4), side, lobe."""
     c, s = math.cos(heading), math.sin(heading)
     shape = ((0.0, 0.0), (0.05, 0.32), (0.3, 0.42), (0.65, 0.24), (1.0, 0.0), (0.65, -0.24), (0.3, -0.42),
              (0.05, -0.32))  # (along, across) as fractions of the length
