@@ -200,10 +200,35 @@ def test_force_overwrites_a_previous_run(sparse_contractive):
     assert (out / "summary.txt").stat().st_mtime_ns > before
 
 
+# ---------------------------------------------------------------- own art
+
+
+@pytest.fixture(scope="module")
+def own_art(tmp_path_factory):
+    return run_quick(tmp_path_factory, "own_art")
+
+
+def test_own_art_trains_on_the_art_set_and_makes_sprites_in_its_palettes(own_art):
+    """The whole --images workflow: the art set, a model trained on it, and sprites in the art's own colours."""
+    out, values = own_art
+    check_pngs(out, ["own_art.png"])
+    check_summary(out, values)
+    assert values["training_images"] == 60  # 20 per class in --quick, every file loaded
+    assert sorted(p.name for p in (out / "art").iterdir()) == ["gem", "potion", "sword"]
+    from procgen.sampler import SpriteSampler
+
+    sampler = SpriteSampler.load(out / "items.npz")
+    assert sampler.class_names == ["gem", "potion", "sword"] and sampler.decoder.image_shape[1:] == (16, 16)
+    sprite = sampler.sample(4, 0, cls="potion", raw=True).sprites
+    colours = {tuple(c) for c in sprite[sprite[..., 3] > 0][:, :3].tolist()}
+    palette = {tuple(c) for c in sampler.colours[sampler.class_names.index("potion")].tolist()}
+    assert colours <= palette  # the art's own colours, quantized from the files
+
+
 # ---------------------------------------------------------------- refusals and bad arguments
 
 
-@pytest.mark.parametrize("name", ["pca_lab", "denoising", "documents", "vae", "sparse_contractive"])
+@pytest.mark.parametrize("name", ["pca_lab", "denoising", "documents", "vae", "sparse_contractive", "own_art"])
 def test_refuses_to_overwrite_without_force(name, request):
     out, _ = request.getfixturevalue(name)
     before = {p: p.stat().st_mtime_ns for p in out.rglob("*.png")}
@@ -223,6 +248,7 @@ def test_refuses_to_overwrite_without_force(name, request):
     ("vae", ["--model", "transformer"]),
     ("sparse_contractive", ["--rho", "1.0"]),
     ("sparse_contractive", ["--no-such-option"]),
+    ("own_art", ["--per-class", "0"]),
 ])
 def test_bad_arguments_exit_with_status_2(name, argv, tmp_path, capsys):
     with pytest.raises(SystemExit) as err:
