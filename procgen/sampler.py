@@ -44,13 +44,15 @@ DEFAULT_UNIQUENESS = 0.06  # see procgen/models/README.md for how the defaults w
 DEFAULT_NOVELTY = 0.04
 _CHUNK = 2048  # sprites per decode + post-process pass, bounding memory
 DEFAULT = "default"  # palette= or outline= left to the model's default style
+BROKEN = 0.1  # a candidate whose clean-up removes more than this fraction of its pixels is redrawn
 
 
 @dataclass
 class Candidates:
     """Decoded candidates: keys (n,) uint64, classes (n,) int64 (-1: none), latents (n, d) float32 the codes
     decoded, data (n, C, H, W) uint8 (a palette model's cleaned categories, C = 1), removed (n,) int64 the
-    pixels its clean-up removed, canonical (n, H, W, 4) uint8 sprites, feats (n, F) uint8, novel (n,) bool."""
+    pixels its clean-up removed, canonical (n, H, W, 4) uint8 sprites, feats (n, F) uint8, novel (n,) bool,
+    whole (n,) bool: the clean-up removed at most a tenth of the pixels (``BROKEN``)."""
 
     keys: np.ndarray
     classes: np.ndarray
@@ -60,6 +62,7 @@ class Candidates:
     canonical: np.ndarray
     feats: np.ndarray
     novel: np.ndarray
+    whole: np.ndarray
 
 
 _FIELDS = tuple(Candidates.__dataclass_fields__)
@@ -223,7 +226,9 @@ class SpriteSampler:
         canonical = self.style(data, classes, raw=True, mirror=mirror, alpha_threshold=alpha_threshold)
         feats = features(canonical)
         novel = np.ones(len(keys), bool) if self.index is None else ~self.index.within(feats, self.novel_limit)
-        return Candidates(keys, classes, z, data, removed, canonical, feats, novel)
+        kept = np.count_nonzero(canonical[..., 3], axis=(1, 2))
+        whole = removed <= BROKEN * (kept + removed)  # the clean-up took at most a tenth of what was decoded
+        return Candidates(keys, classes, z, data, removed, canonical, feats, novel, whole)
 
     def _cleaned(self, data, mirror):
         """(data, pixels removed (n,)): a palette model's categories mirrored if asked, then cleaned."""
@@ -303,14 +308,14 @@ class SpriteSampler:
         cls_index, cls_name = self.class_index(cls)
         keys = seeding.batch_keys(seed, np.arange(n), self.kind, cls_name)
         first = self._chunked_candidates(keys, cls_index, mirror, alpha_threshold)
-        suspect = ~first.novel
+        suspect = ~(first.novel & first.whole)
         suspect[near_pairs(first.feats, self.unique_limit, self.basis)[:, 1]] = True
         stats = RedrawStats(decoded=n)
         draws = Redraws(self, keys, cls_index, mirror, alpha_threshold)
         feats = first.feats.copy()
         earlier = EarlierSprites(feats, self.unique_limit, self.basis)
-        attempts = resolve(feats, first.novel.copy(), suspect, draws, earlier, self.unique_limit, self.max_attempts,
-                           stats)
+        attempts = resolve(feats, first.novel.copy(), first.whole.copy(), suspect, draws, earlier, self.unique_limit,
+                           self.max_attempts, stats)
         chosen = _with_rows(first, {i: draws.rows[i, k] for i, k in enumerate(attempts.tolist()) if k})
         sprites = self._styled(chosen, palette, outline, raw, mirror, scale, alpha_threshold)
         stats.cleaned = int(np.count_nonzero(chosen.removed))
@@ -402,18 +407,19 @@ class SpriteSampler:
         fresh = np.array([entry is None for entry in plan.cached], dtype=bool)
         first = self.candidates(plan.keys[fresh], cls_index, mirror, alpha_threshold)
         feats = np.zeros((m, self.n_features), np.uint8)
-        novel = np.ones(m, bool)
-        feats[fresh], novel[fresh] = first.feats, first.novel
+        novel, whole = np.ones(m, bool), np.ones(m, bool)
+        feats[fresh], novel[fresh], whole[fresh] = first.feats, first.novel, first.whole
         for i in np.flatnonzero(~fresh):
             feats[i] = plan.cached[i][1]
         neighbours = HigherCells(feats, plan.higher, self.unique_limit)
         rows, above = neighbours.edges()
         conflict = ((feats[rows].astype(np.int64) - feats[above]) ** 2).sum(axis=1) < self.unique_limit
-        suspect = fresh & ~novel
+        suspect = fresh & ~(novel & whole)
         suspect[rows[conflict]] = True
         stats = RedrawStats(decoded=int(fresh.sum()))
         draws = Redraws(self, plan.keys, cls_index, mirror, alpha_threshold)
-        attempts = resolve(feats, novel, suspect, draws, neighbours, self.unique_limit, self.max_attempts, stats)
+        attempts = resolve(feats, novel, whole, suspect, draws, neighbours, self.unique_limit, self.max_attempts,
+                           stats)
         stats.sprites = int(fresh.sum())
         row_in_first = np.cumsum(fresh) - 1
         for i in np.flatnonzero(fresh):
@@ -449,7 +455,7 @@ class Redraws:
             c = self.sampler.candidates([attempt_key(self.keys[i], a) for a in tried], *self.options)
             self.rows.update({(i, a): (c, j) for j, a in enumerate(tried)})
         c, j = self.rows[i, k]
-        return c.feats[j], c.novel[j]
+        return c.feats[j], c.novel[j], c.whole[j]
 
 
 @dataclass

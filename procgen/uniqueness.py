@@ -38,7 +38,8 @@ class RedrawStats:
     """What uniqueness and novelty cost: counts over every sprite resolved since the stats were made.
 
     sprites: sprites decided;  decoded: candidates decoded (attempt 0 included);
-    near_duplicate / not_novel: candidates rejected for each reason (one candidate may count in both);
+    near_duplicate / not_novel / broken: candidates rejected for each reason (one candidate may count in
+    several); broken: the clean-up removed more than a tenth of its pixels (a stem cut, a crown afloat);
     exhausted: sprites that kept their best candidate after max_attempts;
     cleaned: sprites returned whose clean-up (``procgen.paint.clean``) removed pixels.
     """
@@ -47,6 +48,7 @@ class RedrawStats:
     decoded: int = 0
     near_duplicate: int = 0
     not_novel: int = 0
+    broken: int = 0
     exhausted: int = 0
     cleaned: int = 0
 
@@ -58,14 +60,14 @@ class RedrawStats:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-def resolve(feats, novel, suspect, draw, neighbours, limit, max_attempts, stats):
+def resolve(feats, novel, whole, suspect, draw, neighbours, limit, max_attempts, stats):
     """Decide sprites 0..n-1 in that order of precedence; returns the chosen attempt per sprite.
 
-    feats (n, F) uint8, novel (n,) bool: every sprite's candidate 0, or its final choice if it was
-        decided earlier (then ``suspect`` is False for it and it is never redrawn).
-    suspect (n,) bool: sprites whose candidate 0 may fail (not novel, or near an earlier candidate 0);
-        all others are kept unchecked, which is what makes this fast.
-    draw(i, k) -> (features (F,), novel): candidate k of sprite i.
+    feats (n, F) uint8, novel (n,) bool, whole (n,) bool: every sprite's candidate 0, or its final choice
+        if it was decided earlier (then ``suspect`` is False for it and it is never redrawn).
+    suspect (n,) bool: sprites whose candidate 0 may fail (not novel, not whole, or near an earlier
+        candidate 0); all others are kept unchecked, which is what makes this fast.
+    draw(i, k) -> (features (F,), novel, whole): candidate k of sprite i.
     neighbours: who must differ from whom, ``EarlierSprites`` or ``HigherCells``.
     feats is updated in place to the final choices.
     """
@@ -75,22 +77,23 @@ def resolve(feats, novel, suspect, draw, neighbours, limit, max_attempts, stats)
         if not suspect[i]:
             continue
         tried = []
-        f, ok_novel, k = feats[i], bool(novel[i]), 0
+        f, ok_novel, ok_whole, k = feats[i], bool(novel[i]), bool(whole[i]), 0
         while True:
             nearest = neighbours.nearest_before(i, f)
             unique = nearest >= limit
             stats.near_duplicate += not unique
             stats.not_novel += not ok_novel
-            if unique and ok_novel:
+            stats.broken += not ok_whole
+            if unique and ok_novel and ok_whole:
                 break
-            tried.append((ok_novel, nearest, -k, f))
+            tried.append((ok_novel and ok_whole, nearest, -k, f))
             k += 1
-            if k == max_attempts:  # keep the best: novel first, then farthest, then the earliest attempt
-                ok_novel, _, neg_k, f = max(tried, key=lambda t: t[:3])
+            if k == max_attempts:  # keep the best: novel and whole first, then farthest, then the earliest
+                _, _, neg_k, f = max(tried, key=lambda t: t[:3])
                 k = -neg_k
                 stats.exhausted += 1
                 break
-            f, ok_novel = draw(i, k)
+            f, ok_novel, ok_whole = draw(i, k)
             stats.decoded += 1
         if k:
             attempts[i], feats[i] = k, f

@@ -117,12 +117,12 @@ def test_resolve_redraws_a_later_duplicate_only():
 
     def draw(i, k):
         calls.append((i, k))
-        return fresh[k], True
+        return fresh[k], True, True
 
     stats = RedrawStats()
     suspect = np.array([False, False, False, True, False])
     limit = ssd_limit(0.05, 128)
-    attempts = resolve(feats, np.ones(5, bool), suspect, draw, earlier(feats, limit), limit, 8, stats)
+    attempts = resolve(feats, np.ones(5, bool), np.ones(5, bool), suspect, draw, earlier(feats, limit), limit, 8, stats)
     assert attempts.tolist() == [0, 0, 0, 1, 0]
     assert calls == [(3, 1)]
     assert np.array_equal(feats[3], fresh[1])
@@ -137,11 +137,11 @@ def test_resolve_propagates_a_redraw_to_later_sprites():
     other = random_features(1, rng)[0]
 
     def draw(i, k):
-        return (replacement, True) if i == 1 else (other, True)
+        return (replacement, True, True) if i == 1 else (other, True, True)
 
     suspect = np.array([False, True, False])
     limit = ssd_limit(0.05, 128)
-    attempts = resolve(feats, np.ones(3, bool), suspect, draw, earlier(feats, limit), limit, 8, RedrawStats())
+    attempts = resolve(feats, np.ones(3, bool), np.ones(3, bool), suspect, draw, earlier(feats, limit), limit, 8, RedrawStats())
     assert attempts.tolist() == [0, 1, 1]
     assert np.array_equal(feats[2], other)
 
@@ -151,15 +151,29 @@ def test_resolve_redraws_what_is_not_novel_and_stops_after_max_attempts():
     feats = random_features(2, rng)
     candidates = random_features(4, rng)
     stats = RedrawStats()
-    attempts = resolve(feats, np.array([True, False]), np.array([False, True]),
-                       lambda i, k: (candidates[k], k == 2), earlier(feats, 1), 1, 8, stats)
+    attempts = resolve(feats, np.array([True, False]), np.ones(2, bool), np.array([False, True]),
+                       lambda i, k: (candidates[k], k == 2, True), earlier(feats, 1), 1, 8, stats)
     assert attempts.tolist() == [0, 2] and stats.not_novel == 2
     stats = RedrawStats()
     feats = feats.copy()
-    attempts = resolve(feats, np.array([True, False]), np.array([False, True]),
-                       lambda i, k: (candidates[k], False), earlier(feats, 1), 1, 3, stats)
+    attempts = resolve(feats, np.array([True, False]), np.ones(2, bool), np.array([False, True]),
+                       lambda i, k: (candidates[k], False, True), earlier(feats, 1), 1, 3, stats)
     assert attempts.tolist() == [0, 0]  # nothing novel: the earliest of the equally bad candidates
     assert (stats.exhausted, stats.not_novel, stats.decoded) == (1, 3, 2)
+
+
+def test_resolve_redraws_a_broken_candidate_and_prefers_whole_ones_when_exhausted():
+    rng = np.random.default_rng(7)
+    feats = random_features(2, rng)
+    candidates = random_features(4, rng)
+    stats = RedrawStats()
+    attempts = resolve(feats, np.ones(2, bool), np.array([True, False]), np.array([False, True]),
+                       lambda i, k: (candidates[k], True, k == 3), earlier(feats, 1), 1, 8, stats)
+    assert attempts.tolist() == [0, 3] and (stats.broken, stats.not_novel) == (3, 0)
+    feats, stats, limit = feats.copy(), RedrawStats(), 10**9  # every candidate is a near-duplicate
+    attempts = resolve(feats, np.ones(2, bool), np.array([True, False]), np.array([False, True]),
+                       lambda i, k: (candidates[k], True, k == 2), earlier(feats, limit), limit, 3, stats)
+    assert attempts.tolist() == [0, 2] and stats.exhausted == 1  # the whole one wins among the failures
 
 
 def test_world_rule_moves_the_lower_cell_and_rechecks_cells_below_it():
@@ -171,9 +185,9 @@ def test_world_rule_moves_the_lower_cell_and_rechecks_cells_below_it():
     other = random_features(1, rng)[0]
     limit = ssd_limit(0.05, 128)
     stats = RedrawStats()
-    attempts = resolve(feats, np.ones(3, bool), np.array([False, True, False]),
-                       lambda i, k: (replacement, True) if i == 1 else (other, True), HigherCells(feats, higher, limit),
-                       limit, 8, stats)
+    attempts = resolve(feats, np.ones(3, bool), np.ones(3, bool), np.array([False, True, False]),
+                       lambda i, k: (replacement, True, True) if i == 1 else (other, True, True),
+                       HigherCells(feats, higher, limit), limit, 8, stats)
     assert attempts.tolist() == [0, 1, 1] and stats.near_duplicate == 2
 
 
@@ -258,7 +272,8 @@ def test_closure_does_not_expand_known_cells_and_reports_a_small_window():
 
 
 def test_redraw_stats_add_up():
-    a, b = RedrawStats(1, 2, 3, 4, 5), RedrawStats(10, 20, 30, 40, 50)
-    a.add(b)
-    assert a.as_dict() == {"sprites": 11, "decoded": 22, "near_duplicate": 33, "not_novel": 44, "exhausted": 55}
+    names = ("sprites", "decoded", "near_duplicate", "not_novel", "broken", "exhausted", "cleaned")
+    a = RedrawStats(**{name: i + 1 for i, name in enumerate(names)})
+    a.add(RedrawStats(**{name: 10 * (i + 1) for i, name in enumerate(names)}))
+    assert a.as_dict() == {name: 11 * (i + 1) for i, name in enumerate(names)}
     assert math.isclose(distance(np.zeros(2, np.uint8), np.full(2, 51, np.uint8)), 0.2)
