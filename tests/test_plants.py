@@ -1,16 +1,17 @@
-"""procgen.plants: palettes, index images, one clean piece on the ground, distinct species, the dataset."""
+"""procgen.plants: palettes, index images, one piece on the ground, distinct species, the dataset, golden bytes."""
 
+import hashlib
 import itertools
 
 import numpy as np
 import pytest
 from scipy import ndimage
 
-import procgen.plants as plants
 from procgen.errors import ProcgenError
 from procgen.plants import (
     SIZES, SPECIES, SPECIES_TABLE, make_plant_dataset, render_plant, render_plant_indexed, species_palette,
 )
+from procgen.plants import raster
 
 EIGHT = np.ones((3, 3), dtype=bool)  # 8-connected pieces, as on screen
 
@@ -73,7 +74,7 @@ def test_every_plant_is_one_piece_standing_at_the_bottom_centre_and_uses_its_who
 @pytest.mark.parametrize("species", SPECIES)
 def test_plants_are_drawn_connected_not_cut_to_one_piece(species, monkeypatch):
     # the final ground-piece filter is only a safety net: without it, stems already join every part
-    monkeypatch.setattr(plants, "_ground_piece", lambda index: index)
+    monkeypatch.setattr(raster, "ground_piece", lambda index: index)
     connected = [len(pieces(index)) == 1 for index in indexed(species, 8, 40)]
     assert np.mean(connected) >= 0.99
 
@@ -120,9 +121,9 @@ def test_reduce_keeps_pixels_covered_at_least_40_percent_in_their_most_frequent_
     samples[:, :4] = [[2, 2, 2, 2], [2, 2, 2, 1], [1, 0, 0, 0], [0, 0, 0, 0]]  # 9 of 16 drawn, mostly 2
     samples[:, 4:8] = [[3, 3, 3, 3], [3, 3, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]  # 6 of 16 (0.375)
     samples[:, 8:] = [[1, 1, 3, 3], [1, 1, 3, 3], [0, 0, 0, 0], [0, 0, 0, 0]]  # 8 of 16, a tie of 1 and 3
-    wide = np.zeros((12, 12), dtype=np.uint8)  # _reduce takes square sprites: 3 x 3 pixels
+    wide = np.zeros((12, 12), dtype=np.uint8)  # reduce_samples takes square sprites: 3 x 3 pixels
     wide[:4] = samples
-    assert plants._reduce(wide, 3, 3).tolist() == [[2, 0, 1], [0, 0, 0], [0, 0, 0]]  # ties: the lower index
+    assert raster.reduce_samples(wide, 3, 3).tolist() == [[2, 0, 1], [0, 0, 0], [0, 0, 0]]  # ties: the lower index
 
 
 @pytest.mark.parametrize("indexed_output", (False, True))
@@ -158,6 +159,19 @@ def test_dataset_labels_index_the_species_argument():
     for index, label in zip(maps, labels):
         assert index.max() <= len(species_palette(["mushroom", "fern"][label]))
         assert (label == 0) == (index.max() >= 5)  # only the mushroom's palette reaches index 5
+
+
+def test_golden_dataset_bytes():
+    # sha256 of the index images, taken from the single-file procgen/plants.py before it became a package:
+    # any change to how a plant is grown or drawn shows here. Float geometry and Pillow's polygon fill make
+    # the bytes machine- and Pillow-version-specific; after a meant change, look at the sprites, then re-pin.
+    pinned = {
+        (60, 0, 16): "207577876f2693390013924c408313cf73a850275142ed74236b039286e224c4",
+        (40, 3, 64): "d501141a46132dd0179218cd482d115e6d886a1ddb2c0158e85f56633526889c",
+    }
+    for (n, seed, size), digest in pinned.items():
+        images, _ = make_plant_dataset(n, np.random.default_rng(seed), size=size, indexed=True)
+        assert hashlib.sha256(images.tobytes()).hexdigest() == digest, (n, seed, size)
 
 
 @pytest.mark.parametrize(
