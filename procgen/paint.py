@@ -8,8 +8,8 @@ entry k - 1 of its class's palette. Its sprites are made from these index maps, 
 2. clean-up: ``procgen.cleanup.remove_islands``: 8-connected pieces below ``min_size`` pixels go, and
    for grounded models (plants) only the piece standing on the ground stays. It runs on the canonical
    sprite, before uniqueness and novelty judge it, so a stray pixel never decides a redraw.
-3. colours: ``colours[class][k - 1]`` with alpha 255, as RGBA bytes (n, 4, H, W), which
-   ``sprites.postprocess`` then styles (palette, outline, scale) like any decoder's bytes.
+3. colours: ``colours[class][k - 1]`` with alpha 255, transparent (0, 0, 0, 0) for k = 0: the canonical
+   sprite (n, H, W, 4), which ``sprites.postprocess`` styles (palette, outline, scale) when asked.
 """
 
 import numpy as np
@@ -37,17 +37,18 @@ def clean(categories, min_size, ground):
 
 
 def paint(categories, classes, colours):
-    """Categories (n, 1, H, W) uint8 and classes (n,) -> RGBA bytes (n, 4, H, W) uint8.
+    """Categories (n, 1, H, W) uint8 and classes (n,) -> RGBA sprites (n, H, W, 4) uint8.
 
     colours: (n_classes, K - 1, 3) uint8, entry k - 1 of a class's palette for category k >= 1; a single
-    row (1, K - 1, 3) serves every class.
+    row (1, K - 1, 3) serves every class. One lookup per pixel in a table of packed RGBA words.
     """
     n_classes, entries = colours.shape[:2]
     if categories.size and int(categories.max()) > entries:
         raise ProcgenError(f"category {int(categories.max())} has no colour: the palettes have {entries} entries")
-    table = np.zeros((n_classes, entries + 1, 4), dtype=np.uint8)  # category 0 stays (0, 0, 0, 0)
-    table[:, 1:, :3] = colours
-    table[:, 1:, 3] = 255
-    rows = np.asarray(classes) if n_classes > 1 else np.zeros(len(categories), np.int64)
-    rgba = table[rows[:, None, None], categories[:, 0]]  # (n, H, W, 4)
-    return np.ascontiguousarray(rgba.transpose(0, 3, 1, 2))  # (n, H, W, 4) -> (n, 4, H, W)
+    rgb = colours.astype(np.uint32)
+    table = np.zeros((n_classes, entries + 1), dtype=np.uint32)  # category 0 stays 0: (0, 0, 0, 0)
+    table[:, 1:] = rgb[..., 0] | rgb[..., 1] << 8 | rgb[..., 2] << 16 | np.uint32(255) << 24  # R, G, B, A bytes
+    rows = np.asarray(classes, np.int64) if n_classes > 1 else np.zeros(len(categories), np.int64)
+    cells = rows[:, None, None] * (entries + 1) + categories[:, 0]  # (n, 1, 1) + (n, H, W): index into the table
+    words = np.take(table.ravel(), cells).astype("<u4")
+    return words.view(np.uint8).reshape(words.shape + (4,))  # (n, H, W) words -> (n, H, W, 4) bytes

@@ -277,8 +277,11 @@ class SpriteSampler:
         options = {"palette": palette, "outline": outline, "scale": scale}
         if self.palette_model:
             classes = np.zeros(len(data), np.int64) if classes is None else np.maximum(np.asarray(classes), 0)
-            out = [postprocess(paint.paint(data[i:i + _CHUNK], classes[i:i + _CHUNK], colours),
-                               match=self.palette_match, **options) for i in range(0, len(data), _CHUNK)]
+            rgba = paint.paint(data, classes, colours)
+            if palette is None and outline is None and scale == 1:
+                return rgba  # already canonical: binary alpha, transparent pixels all zero
+            out = [postprocess(rgba[i:i + _CHUNK].transpose(0, 3, 1, 2), match=self.palette_match, **options)
+                   for i in range(0, len(data), _CHUNK)]  # (n, H, W, 4) -> (n, 4, H, W) views
             empty = (0, 4) + data.shape[2:]
         else:
             options.update(mirror=mirror, alpha_threshold=alpha_threshold)

@@ -29,7 +29,6 @@ from procgen import paint
 from procgen.datasets import DATASETS, hex_colours, load_dataset  # noqa: F401  (DATASETS: the CLI reads it here)
 from procgen.distance import features
 from procgen.errors import ProcgenError
-from procgen.sprites import postprocess
 
 
 def novelty_path(model_path):
@@ -66,12 +65,8 @@ def train(data, *, latent=16, encoder=(256,), decoder=(128, 128), epochs=40, bat
 
 
 def canonical_sprites(data):
-    """The training images as the canonical sprites the sampler makes: (N, S, S, 4) uint8, in chunks."""
-    out = []
-    for i in range(0, len(data.labels), 2048):
-        categories = data.categories[i:i + 2048, None]  # (n, S, S) -> (n, 1, S, S)
-        out.append(postprocess(paint.paint(categories, data.labels[i:i + 2048], data.palettes)))
-    return np.concatenate(out)
+    """The training images as the canonical sprites the sampler makes: (N, S, S, 4) uint8."""
+    return paint.paint(data.categories[:, None], data.labels, data.palettes)  # (N, S, S) -> (N, 1, S, S)
 
 
 def save_model(vae, out, data, *, thresholds, settings, history, force=False):

@@ -70,9 +70,11 @@ def test_class_of_key_fast_path_equals_the_reference_and_is_uniform():
 def test_paint_looks_up_each_class_palette_and_keeps_zero_transparent():
     colours = np.array([[[10, 20, 30], [40, 50, 60]], [[1, 2, 3], [4, 5, 6]]], dtype=np.uint8)  # (2, 2, 3)
     categories = np.array([[[[0, 1, 2]]], [[[2, 0, 1]]]], dtype=np.uint8)  # (2, 1, 1, 3)
-    rgba = paint.paint(categories, np.array([0, 1]), colours)  # (2, 4, 1, 3)
-    assert rgba[0, :, 0].T.tolist() == [[0, 0, 0, 0], [10, 20, 30, 255], [40, 50, 60, 255]]
-    assert rgba[1, :, 0].T.tolist() == [[4, 5, 6, 255], [0, 0, 0, 0], [1, 2, 3, 255]]
+    rgba = paint.paint(categories, np.array([0, 1]), colours)  # (2, 1, 3, 4)
+    assert rgba[0, 0].tolist() == [[0, 0, 0, 0], [10, 20, 30, 255], [40, 50, 60, 255]]
+    assert rgba[1, 0].tolist() == [[4, 5, 6, 255], [0, 0, 0, 0], [1, 2, 3, 255]]
+    one_row = paint.paint(categories, np.array([0, 1]), colours[:1])  # one palette serves every class
+    assert one_row[1, 0].tolist() == [[40, 50, 60, 255], [0, 0, 0, 0], [10, 20, 30, 255]]
     with pytest.raises(ProcgenError, match="category 3 has no colour"):
         paint.paint(categories + 1, np.array([0, 1]), colours)
 
@@ -84,6 +86,6 @@ def test_mirror_matches_postprocess_rule():
     for width in (7, 8):
         categories = rng.integers(0, 3, size=(5, 1, 6, width)).astype(np.uint8)
         colours = np.array([[[200, 0, 0], [0, 200, 0]]], dtype=np.uint8)
-        mirrored = postprocess(paint.paint(paint.mirror(categories), np.zeros(5, int), colours))
-        expected = postprocess(paint.paint(categories, np.zeros(5, int), colours), mirror=True)
+        mirrored = paint.paint(paint.mirror(categories), np.zeros(5, int), colours)
+        expected = postprocess(paint.paint(categories, np.zeros(5, int), colours).transpose(0, 3, 1, 2), mirror=True)
         assert np.array_equal(mirrored, expected)
