@@ -2,14 +2,16 @@
 
 An index map (H, W) uint8 is a palette model's sprite: 0 is transparent, k >= 1 is palette entry
 k - 1. A piece is an 8-connected set of non-zero pixels (diagonal neighbours touch, as they do on
-screen), whatever their colours. Two rules:
+screen), whatever their colours. Three rules, by ``keep``:
 
-    ground=False   every piece of fewer than ``min_size`` pixels becomes 0 (specks of decoder noise)
-    ground=True    only the ground piece stays: among pieces of >= ``min_size`` pixels, the one whose
-                   lowest pixel is lowest (largest row); of those, the largest; of those, the one whose
-                   first pixel in raster order (top row first, then leftmost) comes first. Everything
-                   else becomes 0, so a plant's floating flower head goes; a sprite with no piece of
-                   ``min_size`` pixels becomes empty (there is nothing to stand on)
+    "big"       every piece of fewer than ``min_size`` pixels becomes 0 (specks of decoder noise)
+    "ground"    only the ground piece stays: among pieces of >= ``min_size`` pixels, the one whose
+                lowest pixel is lowest (largest row); of those, the largest; of those, the one whose
+                first pixel in raster order (top row first, then leftmost) comes first. Everything
+                else becomes 0, so a plant's floating flower head goes; a sprite with no piece of
+                ``min_size`` pixels becomes empty (there is nothing to stand on)
+    "largest"   only the largest piece of >= ``min_size`` pixels stays (ties: the first in raster
+                order): one object per sprite, for models whose sprites do not stand on the ground
 
 Each rule looks at one sprite alone, so a sprite is cleaned to the same bytes alone or in any batch.
 ``remove_islands`` labels a whole batch at once with ``scipy.ndimage.label``; ``remove_islands_reference``
@@ -23,6 +25,7 @@ from procgen.errors import ProcgenError
 
 _EIGHT = np.ones((3, 3), dtype=bool)  # a pixel touches its 8 neighbours
 _CHUNK = 512  # sprites per pass: a 32 x 32 chunk's labels (4 MB) stay in cache
+KEEP = ("big", "ground", "largest")
 
 
 def label_pieces(mask):
@@ -52,34 +55,47 @@ def _label_tall(mask):
     return labels, sizes
 
 
-def remove_islands(index_maps, min_size=3, ground=False):
+def remove_islands(index_maps, min_size=3, keep="big"):
     """Index maps (N, H, W) uint8 -> (cleaned (N, H, W) uint8, removed (N,) int64 pixels cleared per sprite).
 
     The rules are in the module docstring. The input is not modified. Each chunk of sprites is
     labelled in one ``ndimage.label`` call and cleaned by whole-array numpy steps.
     """
-    maps = _check(index_maps, min_size, ground)
+    maps = _check(index_maps, min_size, keep)
     cleaned = np.empty_like(maps)
     removed = np.empty(len(maps), dtype=np.int64)
     for start in range(0, len(maps), _CHUNK):
         part = slice(start, start + _CHUNK)
-        cleaned[part], removed[part] = _clean_chunk(maps[part], min_size, ground)
+        cleaned[part], removed[part] = _clean_chunk(maps[part], min_size, keep)
     return cleaned, removed
 
 
-def _clean_chunk(maps, min_size, ground):
+def _clean_chunk(maps, min_size, keep):
     """``remove_islands`` on (n, H, W) maps: (cleaned, removed)."""
     mask = maps != 0
     labels, sizes = _label_tall(mask)  # (n, H+1, W): contiguous, so the passes below run at full speed
     big = sizes >= min_size  # (L + 1,)
     big[0] = False
-    keep = np.take(big, labels)  # (n, H+1, W); take, not big[labels]: 2x faster
-    if ground:
-        keep = labels == _ground_piece(labels, sizes, big, keep)[:, None, None]
-    keep = keep[:, :maps.shape[1]]  # (n, H+1, W) -> (n, H, W)
-    cleaned = maps * keep
-    removed = np.count_nonzero(mask != keep, axis=(1, 2))  # keep lies within mask
+    kept = np.take(big, labels)  # (n, H+1, W); take, not big[labels]: 2x faster
+    if keep == "ground":
+        kept = labels == _ground_piece(labels, sizes, big, kept)[:, None, None]
+    elif keep == "largest":
+        kept = labels == _largest_piece(labels, sizes, big)[:, None, None]
+    kept = kept[:, :maps.shape[1]]  # (n, H+1, W) -> (n, H, W)
+    cleaned = maps * kept
+    removed = np.count_nonzero(mask != kept, axis=(1, 2))  # kept lies within mask
     return cleaned, removed
+
+
+def _largest_piece(labels, sizes, big):
+    """The label of each sprite's largest big piece (n,) int64 (ties: the smaller label), -1 if it has none."""
+    n, top = len(labels), len(sizes)
+    sprite_of = np.zeros(top, dtype=np.int64)  # the sprite each label lies in (label 0's entry is never read)
+    sprite_of[labels.reshape(n, -1)] = np.arange(n)[:, None]  # (n, H+1, W) -> (n, (H+1) W)
+    score = np.where(big, sizes * top + (top - 1 - np.arange(top)), -1)  # by size, then the smaller label
+    best = np.full(n, -1, dtype=np.int64)
+    np.maximum.at(best, sprite_of[1:], score[1:])
+    return np.where(best >= 0, top - 1 - best % top, -1)
 
 
 def _ground_piece(labels, sizes, big, on_big):
@@ -99,17 +115,20 @@ def _ground_piece(labels, sizes, big, on_big):
     return chosen
 
 
-def remove_islands_reference(index_maps, min_size=3, ground=False):
+def remove_islands_reference(index_maps, min_size=3, keep="big"):
     """The readable twin of ``remove_islands``: a flood fill per sprite, pixel by pixel, same results."""
-    maps = _check(index_maps, min_size, ground)
+    maps = _check(index_maps, min_size, keep)
     cleaned = maps.copy()
     removed = np.zeros(len(maps), dtype=np.int64)
     for n, sprite in enumerate(maps):
         pieces = _flood_fill_pieces(sprite != 0)
         big = [piece for piece in pieces if len(piece) >= min_size]
-        if ground:
+        if keep == "ground":
             # lowest bottom row, then most pixels, then the first in raster order (pieces come in that order)
             ranked = [(max(y for y, _ in piece), len(piece), -order) for order, piece in enumerate(big)]
+            big = [big[ranked.index(max(ranked))]] if big else []
+        elif keep == "largest":
+            ranked = [(len(piece), -order) for order, piece in enumerate(big)]  # most pixels, then the first
             big = [big[ranked.index(max(ranked))]] if big else []
         kept = {pixel for piece in big for pixel in piece}
         for piece in pieces:
@@ -144,13 +163,13 @@ def _flood_fill_pieces(mask):
     return pieces
 
 
-def _check(index_maps, min_size, ground):
+def _check(index_maps, min_size, keep):
     if not isinstance(index_maps, np.ndarray) or index_maps.ndim != 3 or index_maps.dtype != np.uint8:
         found = f"{index_maps.dtype} {index_maps.shape}" if isinstance(index_maps, np.ndarray) else \
             type(index_maps).__name__
         raise ProcgenError(f"index maps must be an (N, H, W) uint8 array, got {found}")
     if isinstance(min_size, bool) or not isinstance(min_size, (int, np.integer)) or min_size < 1:
         raise ProcgenError(f"min_size must be an int >= 1, got {min_size!r}")
-    if not isinstance(ground, (bool, np.bool_)):
-        raise ProcgenError(f"ground must be True or False, got {ground!r}")
+    if keep not in KEEP:
+        raise ProcgenError(f"keep must be one of {', '.join(KEEP)}, got {keep!r}")
     return index_maps

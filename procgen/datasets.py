@@ -37,16 +37,16 @@ CLOTHING_RAMPS = {  # dark to light, one ramp per Fashion-MNIST class, after pro
 @dataclass
 class SpriteSet:
     """categories (N, S, S) uint8 (0 transparent, k palette entry k - 1), labels (N,) int64, class_names,
-    palettes (K, P, 3) uint8, kind (mixed into sprite keys), grounded (clean-up keeps the piece on the
-    ground), source (dataset name or images:DIR), style (the default: palette, outline, class_palettes),
-    licence and credit (recorded in the checkpoint and the exports)."""
+    palettes (K, P, 3) uint8, kind (mixed into sprite keys), keep (the clean-up's rule, procgen.cleanup:
+    "ground" for plants, "largest" for one object per sprite), source (dataset name or images:DIR), style
+    (the default: palette, outline, class_palettes), licence and credit (recorded in the checkpoint)."""
 
     categories: np.ndarray
     labels: np.ndarray
     class_names: list
     palettes: np.ndarray
     kind: str
-    grounded: bool
+    keep: str
     source: str
     style: dict = field(default_factory=dict)
     licence: str = ""
@@ -85,7 +85,7 @@ def _plants(n, rng, size):
     palettes = [np.array(species_palette(s), dtype=np.uint8) for s in SPECIES]
     width = max(len(p) for p in palettes)
     palettes = np.stack([np.concatenate([p, np.repeat(p[-1:], width - len(p), axis=0)]) for p in palettes])
-    return SpriteSet(categories, labels, list(SPECIES), palettes, "plants", True, "plants",
+    return SpriteSet(categories, labels, list(SPECIES), palettes, "plants", "ground", "plants",
                      style={"palette": None, "outline": OUTLINE, "class_palettes": None},
                      licence="MIT (procgen's own L-system plants; sprites you generate are yours to use)",
                      credit="procgen L-system plants")
@@ -106,7 +106,7 @@ def _clothing(n, rng, size, split):
     categories = np.pad(categories, ((0, 0), (low, size - 28 - low), (low, size - 28 - low)))
     ramps = [[c for c in CLOTHING_RAMPS[name].split(",")] for name in CLASS_NAMES]
     return SpriteSet(categories, labels[pick], list(CLASS_NAMES), np.array([GRAYS], dtype=np.uint8), "clothing",
-                     False, "fashion-mnist", style={"palette": None, "outline": OUTLINE, "class_palettes": ramps},
+                     "largest", "fashion-mnist", style={"palette": None, "outline": OUTLINE, "class_palettes": ramps},
                      licence="Fashion-MNIST: MIT License, Copyright (c) 2017 Zalando SE",
                      credit="Fashion-MNIST by Zalando Research (Xiao, Rasul & Vollgraf, 2017)")
 
@@ -117,7 +117,7 @@ def _folder(root, n, rng, size):
 
     x, labels, class_names, _ = load_sprite_folder(root, size, n=n, rng=rng)
     categories, palettes = quantize(x, labels, len(class_names), max_colours=MAX_COLOURS)
-    return SpriteSet(categories, labels, class_names, palettes, "sprites", False, f"images:{root.name}",
+    return SpriteSet(categories, labels, class_names, palettes, "sprites", "largest", f"images:{root.name}",
                      style={"palette": None, "outline": None, "class_palettes": None},
                      licence="as the images in " + root.name, credit=root.name)
 

@@ -6,7 +6,7 @@ entry k - 1 of its class's palette. Its sprites are made from these index maps, 
 1. mirror (optional): columns left of the centre column c = W // 2 reflected onto those right of it,
    the rule ``sprites.postprocess`` uses, so a mirrored palette sprite is the same shape either way.
 2. clean-up: ``procgen.cleanup.remove_islands``: 8-connected pieces below ``min_size`` pixels go, and
-   for grounded models (plants) only the piece standing on the ground stays. It runs on the canonical
+   by the model's ``keep`` only the piece standing on the ground (plants) or the largest stays. It runs on the canonical
    sprite, before uniqueness and novelty judge it, so a stray pixel never decides a redraw.
 3. colours: ``colours[class][k - 1]`` with alpha 255, transparent (0, 0, 0, 0) for k = 0: the canonical
    sprite (n, H, W, 4), which ``sprites.postprocess`` styles (palette, outline, scale) when asked.
@@ -30,9 +30,9 @@ def mirror(categories):
     return out
 
 
-def clean(categories, min_size, ground):
-    """(cleaned (n, 1, H, W), pixels removed (n,)): islands below ``min_size`` removed, see the module docstring."""
-    cleaned, removed = remove_islands(categories[:, 0], min_size=min_size, ground=ground)
+def clean(categories, min_size, keep):
+    """(cleaned (n, 1, H, W), pixels removed (n,)): see the module docstring and ``procgen.cleanup``."""
+    cleaned, removed = remove_islands(categories[:, 0], min_size=min_size, keep=keep)
     return cleaned[:, None], removed  # (n, H, W) -> (n, 1, H, W)
 
 

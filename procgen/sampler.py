@@ -98,7 +98,7 @@ class SpriteSampler:
     where a pixel turns opaque, unless a call says otherwise (the novelty index was built with the
     model's); radius: Chebyshev radius within which world cells differ; max_attempts: candidates per
     sprite. A palette model (decoder.output "categories") also takes colours: (K or 1, P, 3) uint8, each
-    class's palette; cleanup: {"min_size": m, "ground": bool} for ``procgen.paint.clean``. style: the
+    class's palette; cleanup: {"min_size": m, "keep": "big" | "ground" | "largest"} for ``procgen.paint.clean``. style: the
     default style, {"palette": spec or None, "outline": colour or None, "class_palettes": (K, P, 3) or None}:
     class_palettes recolour a palette model's categories per class (a gray model's per-class ramps).
     """
@@ -123,7 +123,7 @@ class SpriteSampler:
                                f"{len(self.class_names)} classes and a latent")
         self.palette_model = decoder.output == "categories"
         self.colours = self._class_table(colours, "colours") if self.palette_model else None
-        self.cleanup = {"min_size": 3, "ground": False, **(cleanup or {})}
+        self.cleanup = {"min_size": 3, "keep": "big", **(cleanup or {})}
         style = dict(style or {})
         self.default_style = {"palette": style.get("palette"), "outline": style.get("outline"),
                               "class_palettes": self._class_table(style.get("class_palettes"), "class_palettes")}

@@ -86,7 +86,7 @@ def save_model(vae, out, data, *, thresholds, settings, history, force=False):
     meta = {"kind": data.kind, "class_names": list(data.class_names), "dataset": data.source, "settings": settings,
             "thresholds": thresholds, "alpha_threshold": 0.5, "n_training_images": int(len(feats)),
             "palettes": hex_colours(data.palettes), "style": data.style,
-            "cleanup": {"min_size": 3, "ground": bool(data.grounded)},
+            "cleanup": {"min_size": 3, "keep": data.keep},
             "licence": data.licence, "credit": data.credit}
     training = {"history": history.as_dict(), "procgen": meta}
     checkpoint.save(index_path, {"features": feats},

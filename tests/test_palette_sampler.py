@@ -25,13 +25,13 @@ RAMP = [["#102030", "#304050", "#506070"]] * 3
 OUTLINE = "#1a1c2c"
 
 
-def write_model(path, grounded, class_palettes=None):
+def write_model(path, keep, class_palettes=None):
     rng = np.random.default_rng(0)
     vae = build_conditional_vae((4, 16, 16), 4, len(NAMES), encoder=(16,), decoder=(24,), rng=rng)
     for name, p, _ in vae.parameters():  # larger weights: categories that change from pixel to pixel
         p *= 3.0
     categories = rng.integers(0, 4, size=(12, 16, 16)).astype(np.uint8)
-    data = SpriteSet(categories, np.arange(12) % 3, NAMES, PALETTES, "test", grounded, "test",
+    data = SpriteSet(categories, np.arange(12) % 3, NAMES, PALETTES, "test", keep, "test",
                      style={"palette": None, "outline": OUTLINE, "class_palettes": class_palettes},
                      licence="MIT", credit="tests")
     save_model(vae, path, data, thresholds={"uniqueness": 0.0, "novelty": 0.0},
@@ -41,7 +41,7 @@ def write_model(path, grounded, class_palettes=None):
 
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
-    return write_model(tmp_path_factory.mktemp("palette") / "m.npz", grounded=False)
+    return write_model(tmp_path_factory.mktemp("palette") / "m.npz", keep="big")
 
 
 @pytest.fixture(scope="module")
@@ -67,9 +67,10 @@ def test_the_clean_up_leaves_no_island_and_is_counted(sampler):
     assert islands(rgba).sum() > 0  # so the clean-up is what removed them
 
 
-def test_a_grounded_model_keeps_one_piece(tmp_path):
-    grounded = SpriteSampler.load(write_model(tmp_path / "g.npz", grounded=True))
-    sprites = grounded.sample(100, 2, raw=True).sprites
+@pytest.mark.parametrize("keep", ["ground", "largest"])
+def test_a_model_that_keeps_one_piece_draws_one_piece(tmp_path, keep):
+    single = SpriteSampler.load(write_model(tmp_path / "g.npz", keep=keep))
+    sprites = single.sample(100, 2, raw=True).sprites
     assert pieces(sprites).max() <= 1 and islands(sprites).max() == 0
 
 
@@ -98,7 +99,7 @@ def test_the_palette_bounds_the_colours_and_the_default_style_adds_the_outline(s
 
 
 def test_class_palettes_recolour_by_default_and_raw_keeps_the_model_colours(tmp_path):
-    ramped = SpriteSampler.load(write_model(tmp_path / "r.npz", grounded=False, class_palettes=RAMP))
+    ramped = SpriteSampler.load(write_model(tmp_path / "r.npz", keep="big", class_palettes=RAMP))
     styled = ramped.sample(30, 6, outline=None).sprites
     raw = ramped.sample(30, 6, raw=True).sprites
     ramp = {(16, 32, 48), (48, 64, 80), (80, 96, 112)}
