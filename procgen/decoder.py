@@ -43,8 +43,7 @@ from numba.np.numpy_support import carray
 from procgen.errors import ProcgenError
 from tinyae.kernels._numba import _stack_array
 
-SPRITES_PER_BLOCK = 8  # a block's accumulators (8 x TILE float32) stay in L1 while W streams past
-TILE = 512  # outputs per tile: W's row slice and the block's accumulators fit a 48 KiB L1 together
+SPRITES_PER_BLOCK = 8  # sprites that pass over one tile of W while it sits in L1
 LANES = 64  # outputs summed in registers at once: four 512-bit (or eight 256-bit) vectors of float32
 _PARALLEL_FROM = 256  # below this many sprites, waking the thread pool (on a busy machine) costs more than it saves
 
@@ -83,87 +82,90 @@ def byte_table(thresholds):
     return (np.float32(v0), np.float32(1.0 / width), below.astype(np.int32), threshold.astype(np.float32))
 
 
-@njit(cache=True)
-def _accumulate(x, W, b, out, s0, s1, j0, j1):
-    """out[s, j0:j1] = b + sum_i x[s, i] W[i] for s in s0..s1, i in increasing order, zeros skipped.
+def weight_tiles(W):
+    """W (n_in, n_out) -> (tiles (n_out // LANES, n_in, LANES), tail (n_in, n_out % LANES)), each contiguous.
 
-    Each sprite's outputs go LANES at a time through a tile of accumulators that LLVM keeps in
-    registers for the whole sum over i (a stack array indexed at constant positions), so W is the
-    only memory the loop reads; outputs past the last whole tile take the plain loop.
+    A tile is the LANES columns of W that one register tile sums: 16 KB for 64 inputs, so it stays in
+    L1 while every sprite of a block passes over it (as columns of W, its rows would lie n_out apart).
     """
-    n_out = W.shape[1]
-    wf = W.reshape(-1)  # flat, for unsigned offsets LLVM can prove are in range
+    n_in, n_out = W.shape
+    full = n_out // LANES * LANES
+    tiles = W[:, :full].reshape(n_in, full // LANES, LANES).transpose(1, 0, 2)  # (n_in, T*L) -> (T, n_in, L)
+    return np.ascontiguousarray(tiles), np.ascontiguousarray(W[:, full:])
+
+
+@njit(cache=True)
+def _accumulate(x, tiles, tail, b, out, s0, s1):
+    """out[s] = b + sum_i x[s, i] W[i] for s in s0..s1, i in increasing order, zeros skipped.
+
+    W comes as ``weight_tiles``. Each sprite's nonzero inputs are listed first (in increasing i), so the
+    sums run without a branch; then tile by tile, each sprite's LANES outputs are summed in a stack array
+    that LLVM keeps in registers (indexed at constant positions), so the tile is the only memory the loop
+    reads. The outputs past the last whole tile take a plain loop.
+    """
+    n_tiles, n_in = tiles.shape[0], tiles.shape[1]
+    m, full, n = s1 - s0, n_tiles * LANES, tail.shape[1]
+    rows = np.empty((m, n_in), dtype=np.int64)  # the nonzero inputs of each sprite, in increasing i
+    values = np.empty((m, n_in), dtype=np.float32)
+    counts = np.zeros(m, dtype=np.int64)
+    for s in range(m):
+        for i in range(n_in):
+            if x[s0 + s, i] != 0:
+                rows[s, counts[s]], values[s, counts[s]] = i, x[s0 + s, i]
+                counts[s] += 1
+    tf = tiles.reshape(-1)  # flat, for unsigned offsets LLVM can prove are in range
     acc = carray(_stack_array(LANES, np.float32), (LANES,))
-    tiled = j0 + (j1 - j0) // LANES * LANES
-    for t0 in range(j0, tiled, LANES):
-        for s in range(s0, s1):
+    for t in range(n_tiles):
+        for s in range(m):
             for c in range(LANES):
-                acc[c] = b[t0 + c]
-            for i in range(W.shape[0]):
-                xi = x[s, i]
-                if xi != 0:
-                    o = np.uint64(i * n_out + t0)
-                    for c in range(LANES):
-                        acc[c] += xi * wf[o + np.uint64(c)]
+                acc[c] = b[t * LANES + c]
+            for k in range(counts[s]):
+                xi, o = values[s, k], np.uint64((t * n_in + rows[s, k]) * LANES)
+                for c in range(LANES):
+                    acc[c] += xi * tf[o + np.uint64(c)]
             for c in range(LANES):
-                out[s, t0 + c] = acc[c]
-    n = j1 - tiled  # the tail: loops over range(n) on slices, which LLVM can vectorize
-    if n == 0:
-        return
-    bias = b[tiled:j1]
-    for s in range(s0, s1):
-        o = out[s, tiled:j1]
+                out[s0 + s, t * LANES + c] = acc[c]
+    for s in range(m):  # the tail: loops over range(n) on slices, which LLVM can vectorize
+        o = out[s0 + s, full:]
         for j in range(n):
-            o[j] = bias[j]
-    for i in range(W.shape[0]):
-        w = W[i, tiled:j1]
-        for s in range(s0, s1):
-            xi = x[s, i]
-            if xi != 0:
-                o = out[s, tiled:j1]
-                for j in range(n):
-                    o[j] += xi * w[j]
+            o[j] = b[full + j]
+        for k in range(counts[s]):
+            w, xi = tail[rows[s, k]], values[s, k]
+            for j in range(n):
+                o[j] += xi * w[j]
 
 
 @njit(cache=True)
-def _dense_block(x, W, b, slope, out, s0, s1):
-    """One block of sprites through ``act(x W + b)``, tile by tile of outputs."""
-    n_out = W.shape[1]
-    for j0 in range(0, n_out, TILE):
-        j1 = min(j0 + TILE, n_out)
-        _accumulate(x, W, b, out, s0, s1, j0, j1)
-        for s in range(s0, s1):
-            o = out[s, j0:j1]
-            for j in range(j1 - j0):
-                if o[j] < 0:
-                    o[j] = o[j] * slope
+def _dense_block(x, tiles, tail, b, slope, out, s0, s1):
+    """One block of sprites through ``act(x W + b)``."""
+    _accumulate(x, tiles, tail, b, out, s0, s1)
+    for s in range(s0, s1):
+        o = out[s]
+        for j in range(o.shape[0]):
+            if o[j] < 0:
+                o[j] = o[j] * slope
 
 
 @njit(cache=True)
-def _bytes_block(x, W, b, table, acc, q, s0, s1):
+def _bytes_block(x, tiles, tail, b, table, acc, q, s0, s1):
     """One block of sprites through the last layer: logits into ``acc``, their bytes into ``q``."""
     v0, inv_width, below, threshold = table
     last = below.shape[0] - 1
-    n_out = W.shape[1]
-    for j0 in range(0, n_out, TILE):
-        j1 = min(j0 + TILE, n_out)
-        _accumulate(x, W, b, acc, s0, s1, j0, j1)
-        for s in range(s0, s1):
-            a, qs = acc[s, j0:j1], q[s, j0:j1]
-            for j in range(j1 - j0):
-                v = a[j]
-                c = min(max((v - v0) * inv_width, 0.0), last)  # the cell of v on the grid
-                k = int(c)
-                qs[j] = below[k] + (v >= threshold[k])
+    _accumulate(x, tiles, tail, b, acc, s0, s1)
+    for s in range(s0, s1):
+        a, qs = acc[s], q[s]
+        for j in range(a.shape[0]):
+            v = a[j]
+            c = min(max((v - v0) * inv_width, 0.0), last)  # the cell of v on the grid
+            k = int(c)
+            qs[j] = below[k] + (v >= threshold[k])
 
 
 @njit(cache=True)
-def _categories_block(x, W, b, acc, q, s0, s1, n_categories):
+def _categories_block(x, tiles, tail, b, acc, q, s0, s1, n_categories):
     """One block of sprites through the last layer: logits (K, H*W) into ``acc``, each pixel's argmax into ``q``."""
-    n_out = W.shape[1]
-    for j0 in range(0, n_out, TILE):
-        _accumulate(x, W, b, acc, s0, s1, j0, min(j0 + TILE, n_out))
-    n_pixels = n_out // n_categories
+    _accumulate(x, tiles, tail, b, acc, s0, s1)
+    n_pixels = acc.shape[1] // n_categories
     for s in range(s0, s1):
         logits, qs = acc[s], q[s]
         for p in range(n_pixels):
@@ -176,45 +178,45 @@ def _categories_block(x, W, b, acc, q, s0, s1, n_categories):
 
 
 @njit(cache=True)
-def _categories_serial(x, W, b, acc, q, n_categories):
+def _categories_serial(x, tiles, tail, b, acc, q, n_categories):
     for s0 in range(0, x.shape[0], SPRITES_PER_BLOCK):
-        _categories_block(x, W, b, acc, q, s0, min(s0 + SPRITES_PER_BLOCK, x.shape[0]), n_categories)
+        _categories_block(x, tiles, tail, b, acc, q, s0, min(s0 + SPRITES_PER_BLOCK, x.shape[0]), n_categories)
 
 
 @njit(cache=True, parallel=True)
-def _categories_parallel(x, W, b, acc, q, n_categories):
+def _categories_parallel(x, tiles, tail, b, acc, q, n_categories):
     n_blocks = (x.shape[0] + SPRITES_PER_BLOCK - 1) // SPRITES_PER_BLOCK
     for blk in prange(n_blocks):
         s0 = blk * SPRITES_PER_BLOCK
-        _categories_block(x, W, b, acc, q, s0, min(s0 + SPRITES_PER_BLOCK, x.shape[0]), n_categories)
+        _categories_block(x, tiles, tail, b, acc, q, s0, min(s0 + SPRITES_PER_BLOCK, x.shape[0]), n_categories)
 
 
 @njit(cache=True)
-def _dense_serial(x, W, b, slope, out):
+def _dense_serial(x, tiles, tail, b, slope, out):
     for s0 in range(0, x.shape[0], SPRITES_PER_BLOCK):
-        _dense_block(x, W, b, slope, out, s0, min(s0 + SPRITES_PER_BLOCK, x.shape[0]))
+        _dense_block(x, tiles, tail, b, slope, out, s0, min(s0 + SPRITES_PER_BLOCK, x.shape[0]))
 
 
 @njit(cache=True, parallel=True)
-def _dense_parallel(x, W, b, slope, out):
+def _dense_parallel(x, tiles, tail, b, slope, out):
     n_blocks = (x.shape[0] + SPRITES_PER_BLOCK - 1) // SPRITES_PER_BLOCK
     for blk in prange(n_blocks):  # blocks of whole sprites: no two threads ever write one output
         s0 = blk * SPRITES_PER_BLOCK
-        _dense_block(x, W, b, slope, out, s0, min(s0 + SPRITES_PER_BLOCK, x.shape[0]))
+        _dense_block(x, tiles, tail, b, slope, out, s0, min(s0 + SPRITES_PER_BLOCK, x.shape[0]))
 
 
 @njit(cache=True)
-def _bytes_serial(x, W, b, table, acc, q):
+def _bytes_serial(x, tiles, tail, b, table, acc, q):
     for s0 in range(0, x.shape[0], SPRITES_PER_BLOCK):
-        _bytes_block(x, W, b, table, acc, q, s0, min(s0 + SPRITES_PER_BLOCK, x.shape[0]))
+        _bytes_block(x, tiles, tail, b, table, acc, q, s0, min(s0 + SPRITES_PER_BLOCK, x.shape[0]))
 
 
 @njit(cache=True, parallel=True)
-def _bytes_parallel(x, W, b, table, acc, q):
+def _bytes_parallel(x, tiles, tail, b, table, acc, q):
     n_blocks = (x.shape[0] + SPRITES_PER_BLOCK - 1) // SPRITES_PER_BLOCK
     for blk in prange(n_blocks):
         s0 = blk * SPRITES_PER_BLOCK
-        _bytes_block(x, W, b, table, acc, q, s0, min(s0 + SPRITES_PER_BLOCK, x.shape[0]))
+        _bytes_block(x, tiles, tail, b, table, acc, q, s0, min(s0 + SPRITES_PER_BLOCK, x.shape[0]))
 
 
 _SLOPES = {"ReLU": 0.0, "Identity": 1.0}
@@ -236,6 +238,7 @@ class DenseDecoder:
         self.hidden = [(np.ascontiguousarray(W, np.float32), np.ascontiguousarray(b, np.float32), np.float32(s))
                        for W, b, s in hidden]
         self.last = tuple(np.ascontiguousarray(a, np.float32) for a in last)
+        self._tiles = [weight_tiles(W) for W, _, _ in self.hidden] + [weight_tiles(self.last[0])]
         self.image_shape = tuple(int(s) for s in image_shape)
         if output not in OUTPUTS:
             raise ProcgenError(f"decoder output must be one of {', '.join(OUTPUTS)}, got {output!r}")
@@ -314,18 +317,18 @@ class DenseDecoder:
         x = self._codes(z)
         n = x.shape[0]
         parallel = n >= _PARALLEL_FROM if parallel is None else parallel
-        for W, b, slope in self.hidden:
+        for (W, b, slope), (tiles, tail) in zip(self.hidden, self._tiles):
             out = np.empty((n, W.shape[1]), dtype=np.float32)
-            (_dense_parallel if parallel else _dense_serial)(x, W, b, slope, out)
+            (_dense_parallel if parallel else _dense_serial)(x, tiles, tail, b, slope, out)
             x = out
-        W, b = self.last
+        (W, b), (tiles, tail) = self.last, self._tiles[-1]
         acc = np.empty((n, W.shape[1]), dtype=np.float32)
         if self.output == "categories":
             q = np.empty((n, W.shape[1] // self.image_shape[0]), dtype=np.uint8)
-            (_categories_parallel if parallel else _categories_serial)(x, W, b, acc, q, self.image_shape[0])
+            (_categories_parallel if parallel else _categories_serial)(x, tiles, tail, b, acc, q, self.image_shape[0])
         else:
             q = np.empty((n, W.shape[1]), dtype=np.uint8)
-            (_bytes_parallel if parallel else _bytes_serial)(x, W, b, self.table, acc, q)
+            (_bytes_parallel if parallel else _bytes_serial)(x, tiles, tail, b, self.table, acc, q)
         return q.reshape((n,) + self.data_shape)  # (N, C*H*W) or (N, H*W) -> (N, C or 1, H, W)
 
     def decode(self, z, parallel=None):
