@@ -115,6 +115,16 @@ def _style(args):
     return {"palette": palette, "outline": outline, "raw": args.raw, "mirror": args.mirror, "scale": args.scale}
 
 
+def _latent_scale(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= 2:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 2], got {text!r}")
+    return value
+
+
 def _none(value):
     """The word "none" (any case) stands for no palette or no outline."""
     return None if isinstance(value, str) and value.lower() == "none" else value
@@ -359,6 +369,9 @@ def add_train(subparsers):
     p.add_argument("--warmup-epochs", type=int, default=5, help="epochs of KL warm-up (default 5)")
     p.add_argument("--seed", type=int, default=0, help="seeds the data, the initial weights and the batches")
     _threshold_arguments(p, "recorded in the model as its default")
+    p.add_argument("--latent-scale", type=_latent_scale, default=1.0, metavar="S",
+                   help="spread of the sampled latents around each class's centre, in (0, 2], recorded as the "
+                        "model's default: below 1 trades variety for sprites nearer their class's look (default 1)")
     p.add_argument("--quiet", action="store_true", help="no progress line")
     p.add_argument("--force", action="store_true", help="overwrite MODEL and its novelty index")
     p.set_defaults(run=run_train)
@@ -374,7 +387,8 @@ def run_train(args):
                   progress=not args.quiet, latent=args.latent, encoder=args.encoder, decoder=args.decoder,
                   epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, beta=args.beta,
                   warmup_epochs=args.warmup_epochs, seed=args.seed,
-                  thresholds={"uniqueness": args.uniqueness, "novelty": args.novelty})
+                  thresholds={"uniqueness": args.uniqueness, "novelty": args.novelty},
+                  latent_scale=args.latent_scale)
     parts = "  ".join(f"{k} {v:.2f}" for k, v in summary["parts"].items())
     print(f"wrote {' and '.join(summary['files'])}: {summary['images']} images, {len(summary['classes'])} classes, "
           f"final loss {summary['loss']:.2f} nats/image ({parts}), {summary['seconds']:.0f} s")

@@ -4,8 +4,10 @@ A sprite is made in four steps, each a pure function of its inputs:
 
     key      seeding.key(world, kind, x, y, cls) for a world cell, seeding.batch_key(seed, i, kind, cls)
              for the i-th sprite of a batch; candidate k >= 1 uses uniqueness.attempt_key(key, k)
-    latent   eps = seeding.latent_from_key(key, d) ~ N(0, I), and z = mean_c + sqrt(var_c) * eps from
-             class c's latent Gaussian (centroid and learned spread), or z = eps from the prior. A
+    latent   eps = seeding.latent_from_key(key, d) ~ N(0, I), and z = mean_c + s sqrt(var_c) * eps from
+             class c's latent Gaussian (centroid and learned spread), or z = s eps from the prior; the
+             latent scale s <= 1 (the model's default, or the caller's) trades variety for sprites
+             nearer their class's typical look. A
              class-conditioned model decodes [z, onehot(c)], with c the class asked for or, if none
              was, seeding.class_of_key(key); an older model decodes z
     data     decoder.DenseDecoder: the same bytes alone, in any batch and on any number of threads:
@@ -39,7 +41,7 @@ from procgen.distance import BLOCK, FeatureIndex, features, near_pairs, pooling_
 from procgen.uniqueness import EarlierSprites, HigherCells, RedrawStats, attempt_key, resolve
 from procgen.world import CellCache, closure
 
-SHIPPED = ("plants", "clothing")
+SHIPPED = ("plants", "plants64", "clothing")
 DEFAULT_UNIQUENESS = 0.06  # see procgen/models/README.md for how the defaults were calibrated
 DEFAULT_NOVELTY = 0.04
 _CHUNK = 2048  # sprites per decode + post-process pass, bounding memory
@@ -101,11 +103,13 @@ class SpriteSampler:
     class's palette; cleanup: {"min_size": m, "keep": "big" | "ground" | "largest"} for ``procgen.paint.clean``. style: the
     default style, {"palette": spec or None, "outline": colour or None, "class_palettes": (K, P, 3) or None}:
     class_palettes recolour a palette model's categories per class (a gray model's per-class ramps).
+    latent_scale: s in (0, 2], the spread of the latents around their Gaussian's centre (1: as fitted).
     """
 
     def __init__(self, decoder, kind, class_names=None, class_mean=None, class_var=None, index=None, *,
                  conditional=False, colours=None, cleanup=None, style=None, uniqueness=DEFAULT_UNIQUENESS,
-                 novelty=DEFAULT_NOVELTY, alpha_threshold=0.5, radius=1, max_attempts=16, cache_cells=1 << 16):
+                 novelty=DEFAULT_NOVELTY, latent_scale=1.0, alpha_threshold=0.5, radius=1, max_attempts=16,
+                 cache_cells=1 << 16):
         self.decoder, self.kind = decoder, kind
         self.class_names = list(class_names or [])
         self.conditional = bool(conditional)
@@ -127,6 +131,9 @@ class SpriteSampler:
         style = dict(style or {})
         self.default_style = {"palette": style.get("palette"), "outline": style.get("outline"),
                               "class_palettes": self._class_table(style.get("class_palettes"), "class_palettes")}
+        if not 0 < latent_scale <= 2:
+            raise ProcgenError(f"latent_scale must be in (0, 2], got {latent_scale!r}")
+        self.latent_scale = float(latent_scale)
         self.index = index
         c, h, w = decoder.image_shape
         self.n_features = 2 * (h // BLOCK) * (w // BLOCK)
@@ -199,8 +206,10 @@ class SpriteSampler:
         keys = np.asarray(keys, np.uint64)
         z = seeding.latents_from_keys(keys, self.latent_dim)
         classes = self.classes_of(keys, cls_index)
-        if self.class_mean is not None and (classes >= 0).all():
-            z = self.class_mean[classes] + self.class_std[classes] * z  # (n, d) from each row's class Gaussian
+        if self.class_mean is not None and (classes >= 0).all():  # (n, d) from each row's class Gaussian
+            z = self.class_mean[classes] + (self.latent_scale * self.class_std[classes]) * z
+        else:
+            z = self.latent_scale * z
         if self.conditional:
             z = np.concatenate([z, np.eye(len(self.class_names))[classes]], axis=1)  # (n, d) + (n, K) -> (n, d + K)
         return z.astype(np.float32)
@@ -246,9 +255,9 @@ class SpriteSampler:
         """(mean, std) of the Gaussian the codes of class ``cls_index`` (None: any class) are drawn from,
         with a conditioned model's one-hot part held fixed."""
         if cls_index is None:
-            return 0.0, 1.0
-        mean, std = ((np.zeros(self.latent_dim), np.ones(self.latent_dim)) if self.class_mean is None
-                     else (self.class_mean[cls_index], self.class_std[cls_index]))
+            return 0.0, self.latent_scale
+        mean, std = ((np.zeros(self.latent_dim), np.full(self.latent_dim, self.latent_scale)) if self.class_mean is None
+                     else (self.class_mean[cls_index], self.latent_scale * self.class_std[cls_index]))
         if self.conditional:  # the one-hot part: e = (onehot - onehot) / 1 = 0 all along the path
             k = len(self.class_names)
             return np.concatenate([mean, np.eye(k)[cls_index]]), np.concatenate([std, np.ones(k)])
@@ -528,7 +537,8 @@ def load_model(path):
                  "colours": _colour_table(meta.get("palettes"), path, "palettes") if output == "categories" else None,
                  "cleanup": meta.get("cleanup"),
                  "style": {**style, "class_palettes": _colour_table(style.get("class_palettes"), path, "class_palettes")}}
-    defaults = {k: float(v) for k, v in meta.get("thresholds", {}).items() if k in ("uniqueness", "novelty")}
+    defaults = {k: float(v) for k, v in meta.get("thresholds", {}).items()
+                if k in ("uniqueness", "novelty", "latent_scale")}
     if "alpha_threshold" in meta:
         defaults["alpha_threshold"] = float(meta["alpha_threshold"])
     return arguments, defaults

@@ -97,8 +97,11 @@ def save_model(vae, out, data, *, thresholds, settings, history, force=False):
 
 
 def run(dataset=None, images=None, out=None, n=12000, size=32, force=False, progress=True, thresholds=None,
-        **options):
-    """The whole job behind ``procgen train``: returns a summary dict (files, seconds, final losses)."""
+        latent_scale=1.0, **options):
+    """The whole job behind ``procgen train``: returns a summary dict (files, seconds, final losses).
+
+    thresholds (uniqueness, novelty) and latent_scale are recorded as the sampler's defaults.
+    """
     from procgen.sampler import DEFAULT_NOVELTY, DEFAULT_UNIQUENESS
 
     seed = options.get("seed", 0)
@@ -111,6 +114,7 @@ def run(dataset=None, images=None, out=None, n=12000, size=32, force=False, prog
     vae, history, settings = train(data, progress=progress, **options)
     defaults = {"uniqueness": DEFAULT_UNIQUENESS, "novelty": DEFAULT_NOVELTY}
     thresholds = {k: v if (thresholds or {}).get(k) is None else float(thresholds[k]) for k, v in defaults.items()}
+    thresholds["latent_scale"] = float(latent_scale)
     settings["n"] = int(len(data.labels))
     files = save_model(vae, out, data, thresholds=thresholds, settings=settings, history=history, force=force)
     return {"files": [str(f) for f in files], "seconds": time.perf_counter() - start, "images": int(len(data.labels)),

@@ -44,7 +44,8 @@ def test_the_same_command_twice_gives_byte_identical_files(tmp_path, capsys):
 
 
 def test_a_1000_sprite_run_has_no_near_duplicates_and_no_copies(tmp_path, capsys):
-    status, out, _ = run(["sample", "--model", "plants", "-n", 1000, "--seed", 3, "--out", tmp_path], capsys)
+    command = ["sample", "--model", "plants", "-n", 1000, "--seed", 3, "--raw", "--out", tmp_path]
+    status, out, _ = run(command, capsys)  # --raw: the canonical sprites, which uniqueness and novelty judge
     assert status == 0 and "wrote 1000 sprites" in out
     sprites = np.stack([png(tmp_path / f"plants_{i:04d}.png") for i in range(1000)])
     f = features(sprites)
@@ -62,8 +63,13 @@ def test_manifest_keys_reproduce_the_latents(tmp_path, capsys):
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     rows = manifest["sprites"]
     keys = np.array([attempt_key(int(r["key"], 16), r["attempt"]) for r in rows], dtype=np.uint64)
-    latents = latents_from_keys(keys, len(rows[0]["latent"])).astype(np.float32)
-    assert np.array_equal(latents, np.array([r["latent"] for r in rows], dtype=np.float32))
+    sampler = SpriteSampler.load("plants")
+    assert np.array_equal(sampler.latents(keys), np.array([r["latent"] for r in rows], dtype=np.float32))
+    eps = latents_from_keys(keys, sampler.latent_dim)  # the key's normals, in the class Gaussian, then the one-hot
+    classes = [sampler.class_names.index(r["class"]) for r in rows]
+    expected = sampler.class_mean[classes] + sampler.class_std[classes] * eps
+    assert np.array_equal(np.array([r["latent"][:sampler.latent_dim] for r in rows], np.float32),
+                          expected.astype(np.float32))
     assert {r["seed"] for r in rows} == {5} and rows[3]["file"] == "plants_0003.png"
 
 
@@ -112,7 +118,7 @@ def test_bad_sample_input_exits_2_naming_the_problem(tmp_path, capsys, case):
     (tmp_path / "full" / "keep.txt").write_text("mine")
     base = ["sample", "-n", 3, "--out", tmp_path / "out"]
     args, message = {
-        "class": (base + ["--class", "cactus"], "unknown class 'cactus'; expected one of fern, bush"),
+        "class": (base + ["--class", "palm"], "unknown class 'palm'; expected one of fern, bush"),
         "palette": (base + ["--palette", "neon"], "palette must be one of pico8"),
         "corrupt model": (base + ["--model", broken], "broken.npz"),
         "missing model": (base + ["--model", tmp_path / "nope.npz"], "is neither"),
@@ -129,9 +135,8 @@ def test_bad_sample_input_exits_2_naming_the_problem(tmp_path, capsys, case):
     assert (tmp_path / "full" / "keep.txt").read_text() == "mine"
 
 
-@pytest.mark.parametrize("stray, message", [("notes.txt", "must hold only PNG/JPEG images; found 1 other files: "
-                                                           "notes.txt"),
-                                            ("bad.png", "bad.png: expected a readable PNG or JPEG image")])
+@pytest.mark.parametrize("stray, message", [("notes.txt", "notes.txt: not a PNG or JPEG file"),
+                                            ("bad.png", "bad.png: not a readable PNG or JPEG image")])
 def test_train_refuses_a_folder_with_a_non_image(tmp_path, capsys, stray, message):
     images = tmp_path / "sprites"
     images.mkdir()
