@@ -323,7 +323,7 @@ class SpriteSampler:
         suspect = ~(first.novel & first.whole)
         suspect[near_pairs(first.feats, self.unique_limit, self.basis)[:, 1]] = True
         stats = RedrawStats(decoded=n)
-        draws = Redraws(self, keys, cls_index, mirror, alpha_threshold)
+        draws = Redraws(self, keys, cls_index, mirror, alpha_threshold, np.flatnonzero(suspect))
         feats = first.feats.copy()
         earlier = EarlierSprites(feats, self.unique_limit, self.basis)
         attempts = resolve(feats, first.novel.copy(), first.whole.copy(), suspect, draws, earlier, self.unique_limit,
@@ -429,7 +429,7 @@ class SpriteSampler:
         suspect = fresh & ~(novel & whole)
         suspect[rows[conflict]] = True
         stats = RedrawStats(decoded=int(fresh.sum()))
-        draws = Redraws(self, plan.keys, cls_index, mirror, alpha_threshold)
+        draws = Redraws(self, plan.keys, cls_index, mirror, alpha_threshold, np.flatnonzero(suspect))
         attempts = resolve(feats, novel, whole, suspect, draws, neighbours, self.unique_limit, self.max_attempts,
                            stats)
         stats.sprites = int(fresh.sum())
@@ -452,20 +452,29 @@ class Redraws:
     """The ``draw(i, k)`` of ``uniqueness.resolve``: candidate k >= 1 of sprite i, decoded PREFETCH at a time.
 
     A sprite that needs one redraw often needs another (its neighbourhood is crowded), and one call
-    decoding four candidates costs little more than one. rows[(i, k)] = (Candidates, row).
+    decoding four candidates costs little more than one. The first call decodes candidates 1..PREFETCH
+    of every sprite in ``suspects`` at once (those resolve will most likely redraw): one decode of a
+    batch instead of one per sprite. rows[(i, k)] = (Candidates, row).
     """
 
     PREFETCH = 4
 
-    def __init__(self, sampler, keys, cls_index, mirror, alpha_threshold):
+    def __init__(self, sampler, keys, cls_index, mirror, alpha_threshold, suspects=()):
         self.sampler, self.keys, self.options = sampler, keys, (cls_index, mirror, alpha_threshold)
+        self.suspects = [int(i) for i in suspects]
         self.rows = {}
 
+    def _decode(self, wanted):
+        """Decode the (sprite, attempt) pairs ``wanted`` in one batch into rows."""
+        c = self.sampler.candidates([attempt_key(self.keys[i], a) for i, a in wanted], *self.options)
+        self.rows.update({pair: (c, j) for j, pair in enumerate(wanted)})
+
     def __call__(self, i, k):
+        if self.suspects:  # the first call: every suspect's first candidates together
+            self._decode([(s, a) for s in self.suspects for a in range(1, 1 + self.PREFETCH)])
+            self.suspects = []
         if (i, k) not in self.rows:
-            tried = range(k, k + self.PREFETCH)
-            c = self.sampler.candidates([attempt_key(self.keys[i], a) for a in tried], *self.options)
-            self.rows.update({(i, a): (c, j) for j, a in enumerate(tried)})
+            self._decode([(i, a) for a in range(k, k + self.PREFETCH)])
         c, j = self.rows[i, k]
         return c.feats[j], c.novel[j], c.whole[j]
 
