@@ -1,6 +1,6 @@
 """Your own art: a folder of a few hundred pixel-art sprites -> a palette model -> new sprites in that style.
 
-    python examples/own_art.py [--out runs/own_art] [--per-class 100] [--epochs 150] [--quick] [--force]
+    python examples/own_art.py [--out runs/own_art] [--per-class 100] [--epochs 400] [--quick] [--force]
 
 The workflow of `procgen train --images DIR`, end to end, on an art set the project draws itself
 (examples/art_set.py: potions, gems and swords, a class per folder, some saved upscaled x2 and x3):
@@ -58,7 +58,7 @@ def panels(titled, gap=24, title_height=22):
 def main(argv=None):
     parser = make_parser(__doc__, "own_art")
     parser.add_argument("--per-class", type=positive_int, default=100, help="sprites of each class (default 100)")
-    parser.add_argument("--epochs", type=positive_int, default=150, help="training epochs (default 150)")
+    parser.add_argument("--epochs", type=positive_int, default=400, help="training epochs (default 400)")
     args = parser.parse_args(argv)
     per_class, epochs = (20, 3) if args.quick else (args.per_class, args.epochs)
     out = prepare_out(args.out, NAMES, args.force)
@@ -89,11 +89,11 @@ def main(argv=None):
     art, labels, _, _ = load_sprite_folder(out / "art", 16)
     art = (art.transpose(0, 2, 3, 1) * 255 + 0.5).astype(np.uint8)  # (N, 4, H, W) -> (N, H, W, 4)
     sampler = SpriteSampler.load(out / "items.npz")
-    made = [sampler.sample(SHOWN, args.seed, cls=name) for name in CLASSES]
-    for name, result in zip(CLASSES, made):
+    made = [sampler.sample(SHOWN, args.seed, cls=name) for name in sampler.class_names]  # rows as the input's
+    for name, result in zip(sampler.class_names, made):
         summary.add(f"colours_per_sprite_{name}", int(np.median(colour_counts(result.sprites))), unit="(median)")
         summary.add(f"redraws_{name}", result.stats.decoded - SHOWN)
-    figure = panels([("the art set (input)", grid([art[labels == k][:SHOWN] for k in range(len(CLASSES))])),
+    figure = panels([("the art set (input)", grid([art[labels == k][:SHOWN] for k in range(len(made))])),
                      ("sprites the model made (output)", grid([r.sprites for r in made]))])
     save(figure, out / "own_art.png", args.force)
     summary.write(out, args.force)
