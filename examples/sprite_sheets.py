@@ -14,7 +14,6 @@ a dark ground. --quick draws fewer sprites per row (the mode the tests run).
 import sys
 
 import _common  # noqa: F401  (sets the thread environment before numpy loads)
-import numpy as np
 
 from _common import make_parser, prepare_out, save
 

@@ -349,8 +349,7 @@ def run_info(args):
 
 
 def add_train(subparsers):
-    from procgen.datasets import SIZES
-    from procgen.train import DATASETS
+    from procgen.datasets import DATASETS, SIZES
 
     p = subparsers.add_parser("train", help="train a sprite model (a class-conditioned palette VAE) and its novelty index")
     source = p.add_mutually_exclusive_group(required=True)
@@ -359,12 +358,14 @@ def add_train(subparsers):
     p.add_argument("--out", required=True, type=Path, metavar="MODEL", help="checkpoint to write (.npz)")
     p.add_argument("--n", type=positive_int, default=12000, help="training images (default 12000)")
     p.add_argument("--size", type=int, choices=SIZES, default=32, help="sprite side in pixels (default 32)")
-    p.add_argument("--epochs", type=positive_int, default=40, help="default 40")
+    p.add_argument("--epochs", type=positive_int, default=60,
+                   help="default 60; a few hundred images want more, e.g. 400 at --batch-size 32")
     p.add_argument("--batch-size", type=positive_int, default=128, help="default 128")
     p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
     p.add_argument("--latent", type=positive_int, default=16, help="latent dimensions (default 16)")
-    p.add_argument("--encoder", type=_int_list, default=(128,), help="encoder hidden widths (default 128)")
-    p.add_argument("--decoder", type=_int_list, default=(128, 128), help="decoder hidden widths (default 128,128)")
+    p.add_argument("--encoder", type=_int_list, default=(256,), help="encoder hidden widths (default 256)")
+    p.add_argument("--decoder", type=_int_list, default=(128, 64),
+                   help="decoder hidden widths (default 128,64: the last sets the decoding speed)")
     p.add_argument("--beta", type=float, default=1.0, help="KL weight (default 1)")
     p.add_argument("--warmup-epochs", type=int, default=5, help="epochs of KL warm-up (default 5)")
     p.add_argument("--seed", type=int, default=0, help="seeds the data, the initial weights and the batches")

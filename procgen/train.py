@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from procgen import paint
-from procgen.datasets import DATASETS, hex_colours, load_dataset  # noqa: F401  (DATASETS: the CLI reads it here)
+from procgen.datasets import hex_colours, load_dataset
 from procgen.distance import features
 from procgen.errors import ProcgenError
 

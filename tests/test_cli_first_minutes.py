@@ -13,24 +13,15 @@ import pytest
 import procgen
 from procgen import cli
 from procgen.classes import aliases, resolve_class
-from procgen.cli import main
 from procgen.errors import PaletteError, ProcgenError
 from procgen.info import describe
 from procgen.palettes import from_colors, get_palette, load_gpl, parse_gpl
 from tinyae import checkpoint
 
+from test_cli_procgen import run
+
 CLOTHING = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 OLD = 1_000_000_000 * 10**9  # an mtime in 2001, in ns: any file a run writes gets a newer one
-
-
-def run(args, capsys):
-    """(exit status, stdout, stderr) of ``procgen args``, argparse's own exits included."""
-    try:
-        status = main([str(a) for a in args])
-    except SystemExit as exit_:
-        status = exit_.code
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 def snapshot(folder):
