@@ -436,15 +436,18 @@ class SpriteSampler:
         row_in_first = np.cumsum(fresh) - 1
         for i in np.flatnonzero(fresh):
             self.cache.put((*context, *plan.cells[i].tolist()), (int(attempts[i]), feats[i].copy(), int(plan.keys[i])))
-        picks, final_attempts = [], []
-        for i in plan.queries:
+        final_attempts = [plan.cached[i][0] if not fresh[i] else int(attempts[i]) for i in plan.queries]
+        cached = [q for q, i in enumerate(plan.queries) if not fresh[i]]  # decided before: decoded again, in one batch
+        again = self.candidates([attempt_key(plan.keys[plan.queries[q]], final_attempts[q]) for q in cached],
+                                cls_index, mirror, alpha_threshold) if cached else None
+        row_in_again = {q: j for j, q in enumerate(cached)}
+        picks = []
+        for q, i in enumerate(plan.queries):
+            k = final_attempts[q]
             if not fresh[i]:
-                k = plan.cached[i][0]
-                picks.append((self.candidates([attempt_key(plan.keys[i], k)], cls_index, mirror, alpha_threshold), 0))
+                picks.append((again, row_in_again[q]))
             else:
-                k = int(attempts[i])
                 picks.append((first, row_in_first[i]) if k == 0 else draws.rows[i, k])
-            final_attempts.append(k)
         return picks, np.array(final_attempts, dtype=np.int64), stats
 
 
