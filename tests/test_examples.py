@@ -225,6 +225,14 @@ def test_own_art_trains_on_the_art_set_and_makes_sprites_in_its_palettes(own_art
     assert colours <= palette  # the art's own colours, quantized from the files
 
 
+def test_sprite_sheets_draws_every_class_of_the_shipped_models(tmp_path):
+    values = load("sprite_sheets").main(["--quick", "--out", str(tmp_path)])
+    assert values == {"written": ["samples.png", "plants64.png"]}
+    check_pngs(tmp_path, values["written"])
+    with Image.open(tmp_path / "samples.png") as im:
+        assert im.height > 20 * 4 * 3  # 20 rows (ten plant species, ten garments) of 32 px sprites at 3x
+
+
 # ---------------------------------------------------------------- refusals and bad arguments
 
 
