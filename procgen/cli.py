@@ -63,7 +63,7 @@ FIRST_STEPS = """first steps:
 
 
 def _model_arguments(parser):
-    parser.add_argument("--model", default="plants", help="plants, clothing or a checkpoint .npz (default plants)")
+    parser.add_argument("--model", default="plants", help="plants, plants64, clothing or a checkpoint .npz (default plants)")
     parser.add_argument("--class", dest="cls", metavar="NAME", help="sample this class's latent Gaussian")
     _threshold_arguments(parser, "default: the model's")
 
@@ -332,7 +332,7 @@ def run_at(args):
 def add_info(subparsers):
     p = subparsers.add_parser("info", help="what a model makes: classes and their aliases, sprite size, style, "
                                            "licence, thresholds, training settings")
-    p.add_argument("model", metavar="MODEL", help="plants, clothing or a checkpoint .npz")
+    p.add_argument("model", metavar="MODEL", help="plants, plants64, clothing or a checkpoint .npz")
     p.add_argument("--json", action="store_true", help="print the facts as one JSON object, for programs")
     p.set_defaults(run=run_info)
     return p
