@@ -30,13 +30,13 @@ from procgen.sampler import SpriteSampler, _model_path
 from procgen.train import canonical_sprites
 
 
-def held_out(sampler, spec, n, seed):
+def held_out(spec, n, seed):
     """n real sprites the model never saw, and their labels, as raw canonical sprites."""
     meta = spec["training"]["procgen"]
-    dataset = {"plants": "plants", "fashion-mnist": "fashion-mnist"}.get(meta["dataset"])
-    if dataset is None:
+    if meta["dataset"] not in ("plants", "fashion-mnist"):
         raise SystemExit(f"held-out images of {meta['dataset']!r} are not known to this benchmark")
-    data = load_dataset(dataset, n, np.random.default_rng([seed, 99]), meta["settings"]["size"], split="test")
+    data = load_dataset(meta["dataset"], n, np.random.default_rng([seed, 99]), meta["settings"]["size"],
+                        split="test")
     return canonical_sprites(data), data.labels
 
 
@@ -72,7 +72,7 @@ def main(argv=None):
               f"{(pcs > 1).mean():.1%}   colours per sprite median {np.median(col):.0f}, max {col.max()}")
     print(f"  clean-up and redraws: {styled.stats.as_dict()}")
 
-    real, real_labels = held_out(sampler, spec, args.real, args.seed)
+    real, real_labels = held_out(spec, args.real, args.seed)
     train = load_dataset(*_training_source(spec), np.random.default_rng([args.seed, 5]),
                          spec["training"]["procgen"]["settings"]["size"])
     classifier = SpriteClassifier().fit(sprite_features(canonical_sprites(train)), train.labels)

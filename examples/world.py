@@ -42,7 +42,7 @@ FLOWERS = np.array([[250, 244, 210], [246, 214, 92], [226, 140, 170]], np.uint8)
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="world.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default="plants", help="plants, clothing or a checkpoint .npz (default plants)")
+    parser.add_argument("--model", default="plants", help="plants, plants64, clothing or a checkpoint .npz (default plants)")
     parser.add_argument("--world", type=int, default=42, help="world seed (default 42)")
     parser.add_argument("--scale", type=_common.positive_int, default=2, help="pixels per sprite pixel (default 2)")
     parser.add_argument("--size", default="800x544", help="window WIDTHxHEIGHT in pixels (default 800x544)")

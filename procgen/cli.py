@@ -63,7 +63,8 @@ FIRST_STEPS = """first steps:
 
 
 def _model_arguments(parser):
-    parser.add_argument("--model", default="plants", help="plants, plants64, clothing or a checkpoint .npz (default plants)")
+    parser.add_argument("--model", default="plants",
+                        help="plants, plants64, clothing or a checkpoint .npz (default plants)")
     parser.add_argument("--class", dest="cls", metavar="NAME", help="sample this class's latent Gaussian")
     _threshold_arguments(parser, "default: the model's")
 
@@ -351,7 +352,8 @@ def run_info(args):
 def add_train(subparsers):
     from procgen.datasets import DATASETS, SIZES
 
-    p = subparsers.add_parser("train", help="train a sprite model (a class-conditioned palette VAE) and its novelty index")
+    p = subparsers.add_parser("train",
+                              help="train a sprite model (a class-conditioned palette VAE) and its novelty index")
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--dataset", choices=DATASETS, help="a built-in training set")
     source.add_argument("--images", type=Path, metavar="DIR", help="a folder of PNG/JPEG sprites; subfolders = classes")

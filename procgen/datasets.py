@@ -80,11 +80,10 @@ def load_dataset(dataset, n, rng, size=32, images=None, split="train"):
 
 def _plants(n, rng, size):
     from procgen.plants import SPECIES, make_plant_dataset, species_palette
+    from procgen.quantize import pad_palettes
 
     categories, labels = make_plant_dataset(n, rng, size=size, indexed=True)
-    palettes = [np.array(species_palette(s), dtype=np.uint8) for s in SPECIES]
-    width = max(len(p) for p in palettes)
-    palettes = np.stack([np.concatenate([p, np.repeat(p[-1:], width - len(p), axis=0)]) for p in palettes])
+    palettes = pad_palettes([np.array(species_palette(s), dtype=np.uint8) for s in SPECIES])
     return SpriteSet(categories, labels, list(SPECIES), palettes, "plants", "ground", "plants",
                      style={"palette": None, "outline": OUTLINE, "class_palettes": None},
                      licence="MIT (procgen's own L-system plants; sprites you generate are yours to use)",

@@ -185,7 +185,8 @@ def _categories_block(lists, tiles, tail, b, acc, q, s0, s1, n_categories):
 @njit(cache=True)
 def _categories_serial(lists, tiles, tail, b, acc, q, n_categories):
     for s0 in range(0, lists[2].shape[0], SPRITES_PER_BLOCK):
-        _categories_block(lists, tiles, tail, b, acc, q, s0, min(s0 + SPRITES_PER_BLOCK, lists[2].shape[0]), n_categories)
+        s1 = min(s0 + SPRITES_PER_BLOCK, lists[2].shape[0])
+        _categories_block(lists, tiles, tail, b, acc, q, s0, s1, n_categories)
 
 
 @njit(cache=True, parallel=True)
@@ -193,7 +194,8 @@ def _categories_parallel(lists, tiles, tail, b, acc, q, n_categories):
     n_blocks = (lists[2].shape[0] + SPRITES_PER_BLOCK - 1) // SPRITES_PER_BLOCK
     for blk in prange(n_blocks):
         s0 = blk * SPRITES_PER_BLOCK
-        _categories_block(lists, tiles, tail, b, acc, q, s0, min(s0 + SPRITES_PER_BLOCK, lists[2].shape[0]), n_categories)
+        s1 = min(s0 + SPRITES_PER_BLOCK, lists[2].shape[0])
+        _categories_block(lists, tiles, tail, b, acc, q, s0, s1, n_categories)
 
 
 @njit(cache=True)

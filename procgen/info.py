@@ -15,7 +15,7 @@ _LABEL = 18  # width of the label column
 
 
 def describe(model):
-    """The facts of a shipped model ("plants", "clothing") or a checkpoint path, as a JSON-able dict.
+    """The facts of a shipped model ("plants", "plants64", "clothing") or a checkpoint path, as a JSON-able dict.
 
     Keys: model, path, kind, architecture, sprite_size [C, H, W], latent_dim, likelihood, classes
     ([{"name", "aliases"}]), style, palettes, licence, credit, thresholds, alpha_threshold, dataset,

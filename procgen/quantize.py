@@ -67,6 +67,11 @@ def quantize(images, labels, n_classes, max_colours=7):
         palette = class_palette(pixels, max_colours)
         categories[mine] = 1 + nearest(pixels, palette)
         palettes.append(palette)
+    return categories, pad_palettes(palettes)
+
+
+def pad_palettes(palettes):
+    """Class palettes of (P_k, 3) colours -> one (K, max P_k, 3) table: a short one repeats its last colour,
+    which no pixel takes, so every class has the same number of categories."""
     width = max(len(p) for p in palettes)
-    padded = np.stack([np.concatenate([p, np.repeat(p[-1:], width - len(p), axis=0)]) for p in palettes])
-    return categories, padded
+    return np.stack([np.concatenate([p, np.repeat(p[-1:], width - len(p), axis=0)]) for p in palettes])

@@ -94,14 +94,14 @@ class SpriteSampler:
 
     decoder: a DenseDecoder. kind: the name mixed into every key ("plants"), so two models never
     share sprites. class_names: the K class names, or None. conditional: the decoder reads
-    [eps, onehot(class)] (its latent_dim is d + K). class_mean, class_var: an older model's per-class
+    [z, onehot(class)] (its latent_dim is d + K). class_mean, class_var: an older model's per-class
     latent Gaussians ((K, d) arrays) instead. index: a FeatureIndex of the training images, or None to
     skip novelty. uniqueness, novelty: distance thresholds (see procgen.uniqueness); alpha_threshold:
     where a pixel turns opaque, unless a call says otherwise (the novelty index was built with the
     model's); radius: Chebyshev radius within which world cells differ; max_attempts: candidates per
     sprite. A palette model (decoder.output "categories") also takes colours: (K or 1, P, 3) uint8, each
-    class's palette; cleanup: {"min_size": m, "keep": "big" | "ground" | "largest"} for ``procgen.paint.clean``. style: the
-    default style, {"palette": spec or None, "outline": colour or None, "class_palettes": (K, P, 3) or None}:
+    class's palette; cleanup: {"min_size": m, "keep": "big" | "ground" | "largest"} for ``procgen.paint.clean``.
+    style: the default style, {"palette": spec or None, "outline": colour or None, "class_palettes": (K, P, 3) or None}:
     class_palettes recolour a palette model's categories per class (a gray model's per-class ramps).
     latent_scale: s in (0, 2], the spread of the latents around their Gaussian's centre (1: as fitted).
     """
@@ -548,7 +548,8 @@ def load_model(path):
                  "class_mean": gaussians.mean if gaussians else None, "class_var": gaussians.var if gaussians else None,
                  "colours": _colour_table(meta.get("palettes"), path, "palettes") if output == "categories" else None,
                  "cleanup": meta.get("cleanup"),
-                 "style": {**style, "class_palettes": _colour_table(style.get("class_palettes"), path, "class_palettes")}}
+                 "style": {**style,
+                           "class_palettes": _colour_table(style.get("class_palettes"), path, "class_palettes")}}
     defaults = {k: float(v) for k, v in meta.get("thresholds", {}).items()
                 if k in ("uniqueness", "novelty", "latent_scale")}
     if "alpha_threshold" in meta:
