@@ -95,33 +95,29 @@ def weight_tiles(W):
 
 
 @njit(cache=True)
-def _nonzero(x, rows, values, counts):
-    """List each sprite's nonzero inputs in increasing i: rows[s, :counts[s]] their indices, values their values."""
-    for s in range(x.shape[0]):
-        count = 0
-        for i in range(x.shape[1]):
-            if x[s, i] != 0:
-                rows[s, count], values[s, count] = i, x[s, i]
-                count += 1
-        counts[s] = count
-
-
-@njit(cache=True)
-def _accumulate(lists, tiles, tail, b, out, s0, s1):
+def _accumulate(x, tiles, tail, b, out, s0, s1):
     """out[s] = b + sum_i x[s, i] W[i] for s in s0..s1, i in increasing order, zeros skipped.
 
-    lists are x's nonzero inputs as ``_nonzero`` gives them (rows, values, counts), so the sums run without
-    a branch; W comes as ``weight_tiles``. Tile by tile, each sprite's LANES outputs are summed in a stack
-    array that LLVM keeps in registers (indexed at constant positions), so the tile is the only memory the
-    loop reads. The outputs past the last whole tile take a plain loop.
+    W comes as ``weight_tiles``. Each sprite's nonzero inputs are listed first (in increasing i), so the
+    sums run without a branch; then tile by tile, each sprite's LANES outputs are summed in a stack array
+    that LLVM keeps in registers (indexed at constant positions), so the tile is the only memory the loop
+    reads. The outputs past the last whole tile take a plain loop.
     """
-    rows, values, counts = lists
     n_tiles, n_in = tiles.shape[0], tiles.shape[1]
-    full, n = n_tiles * LANES, tail.shape[1]
+    m, full, n = s1 - s0, n_tiles * LANES, tail.shape[1]
+    rows = np.empty((m, n_in), dtype=np.int64)  # the nonzero inputs of each sprite, in increasing i; a block's
+    # own small lists stay in L1 (lists for the whole batch, made before the blocks, measured slower: docs/)
+    values = np.empty((m, n_in), dtype=np.float32)
+    counts = np.zeros(m, dtype=np.int64)
+    for s in range(m):
+        for i in range(n_in):
+            if x[s0 + s, i] != 0:
+                rows[s, counts[s]], values[s, counts[s]] = i, x[s0 + s, i]
+                counts[s] += 1
     tf = tiles.reshape(-1)  # flat, for unsigned offsets LLVM can prove are in range
     acc = carray(_stack_array(LANES, np.float32), (LANES,))
     for t in range(n_tiles):
-        for s in range(s0, s1):
+        for s in range(m):
             for c in range(LANES):
                 acc[c] = b[t * LANES + c]
             for k in range(counts[s]):
@@ -129,9 +125,9 @@ def _accumulate(lists, tiles, tail, b, out, s0, s1):
                 for c in range(LANES):
                     acc[c] += xi * tf[o + np.uint64(c)]
             for c in range(LANES):
-                out[s, t * LANES + c] = acc[c]
-    for s in range(s0, s1):  # the tail: loops over range(n) on slices, which LLVM can vectorize
-        o = out[s, full:]
+                out[s0 + s, t * LANES + c] = acc[c]
+    for s in range(m):  # the tail: loops over range(n) on slices, which LLVM can vectorize
+        o = out[s0 + s, full:]
         for j in range(n):
             o[j] = b[full + j]
         for k in range(counts[s]):
@@ -141,9 +137,9 @@ def _accumulate(lists, tiles, tail, b, out, s0, s1):
 
 
 @njit(cache=True)
-def _dense_block(lists, tiles, tail, b, slope, out, s0, s1):
+def _dense_block(x, tiles, tail, b, slope, out, s0, s1):
     """One block of sprites through ``act(x W + b)``."""
-    _accumulate(lists, tiles, tail, b, out, s0, s1)
+    _accumulate(x, tiles, tail, b, out, s0, s1)
     for s in range(s0, s1):
         o = out[s]
         for j in range(o.shape[0]):
@@ -152,11 +148,11 @@ def _dense_block(lists, tiles, tail, b, slope, out, s0, s1):
 
 
 @njit(cache=True)
-def _bytes_block(lists, tiles, tail, b, table, acc, q, s0, s1):
+def _bytes_block(x, tiles, tail, b, table, acc, q, s0, s1):
     """One block of sprites through the last layer: logits into ``acc``, their bytes into ``q``."""
     v0, inv_width, below, threshold = table
     last = below.shape[0] - 1
-    _accumulate(lists, tiles, tail, b, acc, s0, s1)
+    _accumulate(x, tiles, tail, b, acc, s0, s1)
     for s in range(s0, s1):
         a, qs = acc[s], q[s]
         for j in range(a.shape[0]):
@@ -167,9 +163,9 @@ def _bytes_block(lists, tiles, tail, b, table, acc, q, s0, s1):
 
 
 @njit(cache=True)
-def _categories_block(lists, tiles, tail, b, acc, q, s0, s1, n_categories):
+def _categories_block(x, tiles, tail, b, acc, q, s0, s1, n_categories):
     """One block of sprites through the last layer: logits (K, H*W) into ``acc``, each pixel's argmax into ``q``."""
-    _accumulate(lists, tiles, tail, b, acc, s0, s1)
+    _accumulate(x, tiles, tail, b, acc, s0, s1)
     n_pixels = acc.shape[1] // n_categories
     for s in range(s0, s1):
         logits, qs = acc[s], q[s]
@@ -183,47 +179,47 @@ def _categories_block(lists, tiles, tail, b, acc, q, s0, s1, n_categories):
 
 
 @njit(cache=True)
-def _categories_serial(lists, tiles, tail, b, acc, q, n_categories):
-    for s0 in range(0, lists[2].shape[0], SPRITES_PER_BLOCK):
-        s1 = min(s0 + SPRITES_PER_BLOCK, lists[2].shape[0])
-        _categories_block(lists, tiles, tail, b, acc, q, s0, s1, n_categories)
+def _categories_serial(x, tiles, tail, b, acc, q, n_categories):
+    for s0 in range(0, x.shape[0], SPRITES_PER_BLOCK):
+        s1 = min(s0 + SPRITES_PER_BLOCK, x.shape[0])
+        _categories_block(x, tiles, tail, b, acc, q, s0, s1, n_categories)
 
 
 @njit(cache=True, parallel=True)
-def _categories_parallel(lists, tiles, tail, b, acc, q, n_categories):
-    n_blocks = (lists[2].shape[0] + SPRITES_PER_BLOCK - 1) // SPRITES_PER_BLOCK
+def _categories_parallel(x, tiles, tail, b, acc, q, n_categories):
+    n_blocks = (x.shape[0] + SPRITES_PER_BLOCK - 1) // SPRITES_PER_BLOCK
     for blk in prange(n_blocks):
         s0 = blk * SPRITES_PER_BLOCK
-        s1 = min(s0 + SPRITES_PER_BLOCK, lists[2].shape[0])
-        _categories_block(lists, tiles, tail, b, acc, q, s0, s1, n_categories)
+        s1 = min(s0 + SPRITES_PER_BLOCK, x.shape[0])
+        _categories_block(x, tiles, tail, b, acc, q, s0, s1, n_categories)
 
 
 @njit(cache=True)
-def _dense_serial(lists, tiles, tail, b, slope, out):
-    for s0 in range(0, lists[2].shape[0], SPRITES_PER_BLOCK):
-        _dense_block(lists, tiles, tail, b, slope, out, s0, min(s0 + SPRITES_PER_BLOCK, lists[2].shape[0]))
+def _dense_serial(x, tiles, tail, b, slope, out):
+    for s0 in range(0, x.shape[0], SPRITES_PER_BLOCK):
+        _dense_block(x, tiles, tail, b, slope, out, s0, min(s0 + SPRITES_PER_BLOCK, x.shape[0]))
 
 
 @njit(cache=True, parallel=True)
-def _dense_parallel(lists, tiles, tail, b, slope, out):
-    n_blocks = (lists[2].shape[0] + SPRITES_PER_BLOCK - 1) // SPRITES_PER_BLOCK
+def _dense_parallel(x, tiles, tail, b, slope, out):
+    n_blocks = (x.shape[0] + SPRITES_PER_BLOCK - 1) // SPRITES_PER_BLOCK
     for blk in prange(n_blocks):  # blocks of whole sprites: no two threads ever write one output
         s0 = blk * SPRITES_PER_BLOCK
-        _dense_block(lists, tiles, tail, b, slope, out, s0, min(s0 + SPRITES_PER_BLOCK, lists[2].shape[0]))
+        _dense_block(x, tiles, tail, b, slope, out, s0, min(s0 + SPRITES_PER_BLOCK, x.shape[0]))
 
 
 @njit(cache=True)
-def _bytes_serial(lists, tiles, tail, b, table, acc, q):
-    for s0 in range(0, lists[2].shape[0], SPRITES_PER_BLOCK):
-        _bytes_block(lists, tiles, tail, b, table, acc, q, s0, min(s0 + SPRITES_PER_BLOCK, lists[2].shape[0]))
+def _bytes_serial(x, tiles, tail, b, table, acc, q):
+    for s0 in range(0, x.shape[0], SPRITES_PER_BLOCK):
+        _bytes_block(x, tiles, tail, b, table, acc, q, s0, min(s0 + SPRITES_PER_BLOCK, x.shape[0]))
 
 
 @njit(cache=True, parallel=True)
-def _bytes_parallel(lists, tiles, tail, b, table, acc, q):
-    n_blocks = (lists[2].shape[0] + SPRITES_PER_BLOCK - 1) // SPRITES_PER_BLOCK
+def _bytes_parallel(x, tiles, tail, b, table, acc, q):
+    n_blocks = (x.shape[0] + SPRITES_PER_BLOCK - 1) // SPRITES_PER_BLOCK
     for blk in prange(n_blocks):
         s0 = blk * SPRITES_PER_BLOCK
-        _bytes_block(lists, tiles, tail, b, table, acc, q, s0, min(s0 + SPRITES_PER_BLOCK, lists[2].shape[0]))
+        _bytes_block(x, tiles, tail, b, table, acc, q, s0, min(s0 + SPRITES_PER_BLOCK, x.shape[0]))
 
 
 _SLOPES = {"ReLU": 0.0, "Identity": 1.0}
@@ -326,9 +322,8 @@ class DenseDecoder:
         parallel = n >= _PARALLEL_FROM if parallel is None else parallel
         for (W, b, slope), (tiles, tail) in zip(self.hidden, self._tiles):
             out = np.empty((n, W.shape[1]), dtype=np.float32)
-            (_dense_parallel if parallel else _dense_serial)(_nonzero_lists(x), tiles, tail, b, slope, out)
+            (_dense_parallel if parallel else _dense_serial)(x, tiles, tail, b, slope, out)
             x = out
-        x = _nonzero_lists(x)
         (W, b), (tiles, tail) = self.last, self._tiles[-1]
         acc = np.empty((n, W.shape[1]), dtype=np.float32)
         if self.output == "categories":
@@ -358,13 +353,6 @@ class DenseDecoder:
         else:
             q = np.searchsorted(self.thresholds, v, side="right") - 1  # largest k with t_k <= v
         return q.astype(np.uint8).reshape((n,) + self.data_shape)
-
-
-def _nonzero_lists(x):
-    """x (N, n_in) -> (rows (N, n_in) int64, values (N, n_in) float32, counts (N,) int64), see ``_nonzero``."""
-    lists = (np.empty(x.shape, np.int64), np.empty(x.shape, np.float32), np.empty(x.shape[0], np.int64))
-    _nonzero(x, *lists)
-    return lists
 
 
 def _reference_affine(x, W, b):
